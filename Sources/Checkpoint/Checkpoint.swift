@@ -1,0 +1,1 @@
+// The Checkpoint layer (see Package.swift for where it sits).

@@ -1,0 +1,1 @@
+// The DataPipeline layer (see Package.swift for where it sits).

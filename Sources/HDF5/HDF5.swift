@@ -1,0 +1,1 @@
+// The HDF5 layer (see Package.swift for where it sits).

@@ -1,0 +1,1 @@
+// The Optim layer (see Package.swift for where it sits).

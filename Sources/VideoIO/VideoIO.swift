@@ -1,0 +1,1 @@
+// The VideoIO layer (see Package.swift for where it sits).

@@ -1,0 +1,1 @@
+// The VideoMAE layer (see Package.swift for where it sits).

@@ -1,0 +1,56 @@
+import XCTest
+import TensorCore
+import Autodiff
+
+final class LinearTests: XCTestCase {
+    func testGradientsOddShapes() {
+        for (m, i, o) in [(1, 1, 1), (3, 5, 7), (13, 17, 9), (2 * 3, 33, 19)] {
+            let x = randomVar([m, i], seed: 1), w = randomVar([o, i], seed: 2), b = randomVar([o], seed: 3)
+            assertGradients([x, w, b]) { v in linear(v[0], v[1], v[2]) }
+            assertGradients([x, w]) { v in linear(v[0], v[1], nil) }
+        }
+    }
+
+    func testLeadingDimsFlattened() {
+        let x = randomVar([2, 3, 5], seed: 4), w = randomVar([4, 5], seed: 5), b = randomVar([4], seed: 6)
+        let y = Tape.noGrad { linear(x, w, b) }
+        XCTAssertEqual(y.shape, [2, 3, 4])
+        // naive check of one element
+        var s = b.value.data[2]
+        for k in 0..<5 { s += x.value.data[(1 * 3 + 2) * 5 + k] * w.value.data[2 * 5 + k] }
+        XCTAssertEqual(y.value.data[(1 * 3 + 2) * 4 + 2], s, accuracy: 1e-5)
+    }
+
+    func testNoGradRecordsNothing() {
+        let x = randomVar([3, 4], seed: 1), w = randomVar([2, 4], seed: 2)
+        _ = Tape.noGrad { linear(x, w, nil) }
+        XCTAssertEqual(Tape.count, 0)
+        let y = linear(x, w, nil)
+        XCTAssertEqual(Tape.count, 1)
+        y.backward(seed: Tensor(filled: 1, shape: y.shape))
+        XCTAssertEqual(Tape.count, 0)
+        XCTAssertNotNil(w.grad)
+    }
+
+    func testBackwardAccumulates() {
+        let x = randomVar([3, 4], seed: 1), w = randomVar([2, 4], seed: 2)
+        linear(x, w, nil).backward(seed: Tensor(filled: 1, shape: [3, 2]))
+        let g1 = w.grad!.array
+        linear(x, w, nil).backward(seed: Tensor(filled: 1, shape: [3, 2]))
+        for (a, b) in zip(w.grad!.array, g1) { XCTAssertEqual(a, 2 * b, accuracy: 1e-5) }
+    }
+}
+
+/// The checker itself must fail on a wrong gradient, or it proves nothing.
+final class GradCheckSelfTest: XCTestCase {
+    func testCatchesAWrongBackward() {
+        let x = randomVar([4, 3], seed: 9)
+        func brokenDouble(_ v: Variable) -> Variable {   // y = 2x, but backward claims dy/dx = 3
+            let y = Tensor(uninitialized: v.shape)
+            Kernels.scale(2, v.value.data, y.data, v.count)
+            return Tape.record(y, inputs: [v]) { out in Kernels.axpy(3, out.grad!.data, v.gradBuffer().data, v.count) }
+        }
+        let report = GradCheck.run([x]) { brokenDouble($0[0]) }
+        XCTAssertGreaterThan(report.maxError, 0.1)
+    }
+}
