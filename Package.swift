@@ -38,13 +38,14 @@ let package = Package(
 
         // Files.
         .target(name: "HDF5", dependencies: ["CHDF5"]),
-        .target(name: "Checkpoint", dependencies: ["HDF5", "NN", "TensorCore"]),
+        .target(name: "Checkpoint", dependencies: ["HDF5", "TensorCore"]),
         .target(name: "VideoIO", dependencies: ["CFFmpeg", "CPNG"], swiftSettings: fast),
         .target(name: "DataPipeline", dependencies: ["VideoIO", "TensorCore"], swiftSettings: fast),
 
         // The loops and the commands.
         .target(name: "Training", dependencies: [
             "VideoMAE", "Optim", "Checkpoint", "DataPipeline", "NN", "Autodiff", "TensorCore", "HDF5", "VideoIO",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: fast),
         .executableTarget(name: "vmae", dependencies: [
             "Training", .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -1,1 +1,29 @@
-print("vmae-train")
+import ArgumentParser
+import Foundation
+import Training
+
+/// `vmae-train --config F`: pretraining or fine-tuning driven by one JSON config.
+struct VMAETrain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vmae-train",
+        abstract: "Pretrain (VideoMAE) or fine-tune a video encoder from a JSON config.")
+
+    @Option(help: "The run's JSON config.") var config: String
+    @Option(name: .customLong("set"), help: "Override a key, e.g. --set optim.lr=3e-4 (repeatable).") var sets: [String] = []
+    @Option(help: "auto (newest checkpoint in output_dir) or a checkpoint path.") var resume: String?
+    @Option(help: "End the run at this step with a checkpoint, schedule unchanged.") var stopAt: Int?
+    @Option(help: "Threads for OpenBLAS and vmae's kernels (default: all cores).") var threads: Int?
+    @Flag(help: "Only evaluate (fine-tuning).") var evalOnly = false
+    @Flag(help: "No progress output.") var quiet = false
+
+    func run() throws {
+        if let t = threads {
+            guard t > 0 else { throw UserError("--threads: must be positive, got \(t)") }
+        }
+        if let s = stopAt, s <= 0 { throw UserError("--stop-at: must be positive, got \(s)") }
+        let cfg = try TrainConfig.load(path: config, overrides: sets)
+        try runTraining(cfg, resume: resume, stopAt: stopAt, threads: threads, evalOnly: evalOnly, quiet: quiet)
+    }
+}
+
+runCommandLine(VMAETrain.self)

@@ -1,1 +1,12 @@
-print("vmae")
+import ArgumentParser
+import Training
+
+/// `vmae`: the tool box around training — benchmarks, parity with PyTorch, inspection, data.
+struct VMAE: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vmae",
+        abstract: "VideoMAE tools: bench, parity, inspect, data, predict, reconstruct.",
+        subcommands: [BenchCommand.self, ParityCommand.self, InspectCommand.self])
+}
+
+runCommandLine(VMAE.self)

@@ -1,1 +1,0 @@
-// The Checkpoint layer (see Package.swift for where it sits).

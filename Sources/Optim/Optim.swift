@@ -1,1 +1,0 @@
-// The Optim layer (see Package.swift for where it sits).

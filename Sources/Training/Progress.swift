@@ -1,0 +1,75 @@
+import Foundation
+
+/// The run's voice: a live bar on a terminal, plain lines otherwise, and one JSON line per
+/// logged step in `output_dir/metrics.jsonl`.
+public final class Progress {
+    let total: Int
+    let isTTY: Bool
+    let metrics: FileHandle?
+    let quiet: Bool
+    let start = Date()
+    var firstStep: Int?
+    var firstTime = Date()
+
+    public init(total: Int, metricsPath: String?, quiet: Bool = false) {
+        self.total = total
+        self.isTTY = isatty(1) == 1
+        self.quiet = quiet
+        if let p = metricsPath {
+            if !FileManager.default.fileExists(atPath: p) { FileManager.default.createFile(atPath: p, contents: nil) }
+            metrics = FileHandle(forWritingAtPath: p)
+            metrics?.seekToEndOfFile()
+        } else {
+            metrics = nil
+        }
+    }
+
+    /// Appends a record to metrics.jsonl (keys sorted, one line).
+    public func record(_ fields: [String: Any]) {
+        guard let metrics else { return }
+        var clean: [String: Any] = [:]
+        for (k, v) in fields {
+            if let d = v as? Double, !d.isFinite { clean[k] = NSNull() } else { clean[k] = v }
+        }
+        if let d = try? JSONSerialization.data(withJSONObject: clean, options: [.sortedKeys]) {
+            metrics.write(d)
+            metrics.write("\n".data(using: .utf8)!)
+        }
+    }
+
+    /// The bar (terminal) or a line (log file) for a training step.
+    public func show(step: Int, epoch: Int, loss: Double, lr: Double, clipsPerSec: Double, force: Bool = false) {
+        if quiet { return }
+        if firstStep == nil { firstStep = step; firstTime = Date() }
+        let done = step - (firstStep ?? step)
+        let elapsed = Date().timeIntervalSince(firstTime)
+        let eta = done > 0 ? elapsed / Double(done) * Double(total - step) : 0
+        let text = String(format: "step %d/%d  epoch %d  loss %.4f  lr %.2e  %.2f clips/s  eta %@",
+                          step, total, epoch, loss, lr, clipsPerSec, Progress.duration(eta))
+        if isTTY {
+            let width = 24
+            let filled = total > 0 ? min(width, width * step / total) : width
+            let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
+            print("\r\(bar) \(text)\u{1B}[K", terminator: force ? "\n" : "")
+            fflush(stdout)
+        } else if force {
+            print(text)
+        }
+    }
+
+    /// A message on its own line (the bar is redrawn after it).
+    public func say(_ s: String) {
+        if quiet { return }
+        if isTTY { print("\r\u{1B}[K" + s) } else { print(s) }
+    }
+
+    public func finish() {
+        if isTTY && !quiet { print("") }
+        try? metrics?.close()
+    }
+
+    static func duration(_ s: Double) -> String {
+        let t = Int(s.rounded())
+        return t >= 3600 ? String(format: "%dh%02dm", t / 3600, (t % 3600) / 60) : String(format: "%dm%02ds", t / 60, t % 60)
+    }
+}

@@ -1,0 +1,193 @@
+import Autodiff
+import Checkpoint
+import DataPipeline
+import Foundation
+import NN
+import Optim
+import TensorCore
+import VideoMAE
+
+/// What a finished (or stopped) run reports.
+public struct RunSummary {
+    public var firstStep: Int
+    public var lastStep: Int          // steps completed
+    public var totalSteps: Int
+    public var losses: [Double]
+    public var checkpoint: String?
+    public var stoppedBySignal = false
+}
+
+/// The training loop, read top to bottom (nanoGPT's way): build the data, the model and the
+/// optimizer from the config; resume if asked; then for each step take a batch, draw masks,
+/// forward, backward, clip, step with the scheduled lr; log; checkpoint.
+public final class Trainer {
+    public let cfg: TrainConfig
+    public let stopAt: Int?
+    public let resume: String?
+    public let quiet: Bool
+    public let evalOnly: Bool
+
+    public init(config: TrainConfig, stopAt: Int? = nil, resume: String? = nil, quiet: Bool = false, evalOnly: Bool = false) {
+        self.cfg = config
+        self.evalOnly = evalOnly
+        self.stopAt = stopAt
+        self.resume = resume ?? config.checkpoint.resume
+        self.quiet = quiet
+    }
+
+    func say(_ s: String) { if !quiet { print(s) } }
+
+    public func run() throws -> RunSummary {
+        guard cfg.task == "pretrain" else { return try FinetuneRunner(trainer: self).run() }
+        let seed = UInt64(bitPattern: Int64(cfg.seed))
+
+        // ---- data ------------------------------------------------------------------------
+        let dataset = try makeTrainDataset(cfg)
+        let loader = BatchLoader(dataset: dataset, batchSize: cfg.optim.batch_size, seed: seed, workers: cfg.data.num_workers)
+        guard loader.stepsPerEpoch > 0 else {
+            throw UserError("data.train_list: \(dataset.count) clips is fewer than one batch of optim.batch_size \(cfg.optim.batch_size)")
+        }
+
+        // ---- model and optimizer ---------------------------------------------------------
+        let mc = cfg.modelConfig(numClasses: max(dataset.classNames.count, 1))
+        let model = PretrainModel(mc)
+        model.mean = cfg.data.mean.map(Float.init)
+        model.std = cfg.data.std.map(Float.init)
+        model.initialize(seed: seed)
+        let params = model.namedParameters()
+        let opt = AdamW(params, beta1: Float(cfg.optim.betas[0]), beta2: Float(cfg.optim.betas[1]), eps: Float(cfg.optim.eps))
+        let maskGen = MaskGenerator(MaskType(rawValue: cfg.mask.type)!, ratio: cfg.mask.ratio, config: mc)
+
+        // ---- schedule: a pure function of the step ---------------------------------------
+        let total = cfg.optim.max_steps ?? cfg.optim.epochs * loader.stepsPerEpoch
+        let warmup = cfg.optim.warmup_steps ?? Int(cfg.optim.warmup_epochs * Double(loader.stepsPerEpoch))
+        let lrAt = CosineSchedule(base: cfg.optim.lr, final: cfg.optim.min_lr, totalSteps: total, warmupSteps: warmup)
+        let wdAt = CosineSchedule(base: cfg.optim.weight_decay, final: cfg.optim.weight_decay_end ?? cfg.optim.weight_decay,
+                                  totalSteps: total)
+
+        // ---- output dir, resume ----------------------------------------------------------
+        let store = try prepareOutputDir(cfg)
+        var step = 0
+        if let ck = try findResume(store) {
+            try checkCompatible(ck)
+            try ModelState.load(model, from: ck.ck, path: ck.path)
+            try ModelState.loadMoments(opt, from: ck.ck, path: ck.path)
+            opt.stepCount = Int(ck.ck.ints["optimizer_step"]?.first ?? Int64(ck.ck.step))
+            step = ck.ck.step
+            say("resumed from \(ck.path) at step \(step)")
+        }
+        let end = min(total, stopAt ?? total)
+        say("pretraining \(mc.encoder_embed_dim)/\(mc.encoder_depth) encoder, \(model.parameterCount) parameters, " +
+            "\(dataset.count) clips, \(loader.stepsPerEpoch) steps/epoch, steps \(step)..<\(end) of \(total)")
+
+        StopSignal.install()
+        let progress = Progress(total: total, metricsPath: cfg.output_dir + "/metrics.jsonl", quiet: quiet)
+        defer { progress.finish() }
+        var summary = RunSummary(firstStep: step, lastStep: step, totalSteps: total, losses: [])
+        let paramVars = params.map(\.1)
+        var lastSaved: String? = nil
+
+        func saveCheckpoint() throws {
+            guard ModelState.allFinite(model) else { throw TrainingFailure("parameters are not finite at step \(step); not saving") }
+            let (m, v) = ModelState.moments(opt)
+            let ck = Checkpoint(task: cfg.task, step: step, epoch: step / loader.stepsPerEpoch, config: cfg.json(),
+                                model: ModelState.tensors(of: model), expAvg: m, expAvgSq: v,
+                                ints: ["optimizer_step": [Int64(opt.stepCount)], "seed": [Int64(cfg.seed)],
+                                       "next_step": [Int64(step)], "epoch_position": [Int64(step % loader.stepsPerEpoch)],
+                                       "steps_per_epoch": [Int64(loader.stepsPerEpoch)]],
+                                strings: ["class_names": jsonString(dataset.classNames)])
+            try store.save(ck, step: step)
+            lastSaved = store.path(step: step)
+            progress.say("saved \(lastSaved!)")
+            afterCheckpoint?(model, step)
+        }
+
+        // ---- the loop --------------------------------------------------------------------
+        while step < end {
+            let t0 = Date()
+            let batch = try loader.next(step: step, lastStep: end)
+            var maskRngs = batch.indices.map { RNG(seed, UInt64(batch.epoch), UInt64($0), 0x3A5C) }
+            let mask = maskGen.batch(&maskRngs)
+            let ctx = ForwardContext(training: true, rng: RNG(seed, UInt64(step), 0xD409))
+
+            model.zeroGrad()
+            let loss = model.loss(batch.pixels, mask: mask, ctx)
+            let lossValue = Double(loss.value[flat: 0])
+            guard lossValue.isFinite else {
+                Tape.clear()
+                throw TrainingFailure("loss is \(lossValue) at step \(step); stopping (the last good checkpoint is kept\(lastSaved.map { ": " + $0 } ?? ""))")
+            }
+            loss.backward()
+            let gradNorm = cfg.optim.clip_grad.map { clipGradNorm(paramVars, maxNorm: $0) } ?? globalGradNorm(paramVars)
+            let lr = lrAt(step), wd = wdAt(step)
+            opt.step(lr: lr, weightDecay: wd)
+            step += 1
+            summary.lastStep = step
+            summary.losses.append(lossValue)
+
+            let dt = Date().timeIntervalSince(t0)
+            let clipsPerSec = Double(cfg.optim.batch_size) / dt
+            let logNow = step % cfg.log.every_steps == 0 || step == end
+            progress.show(step: step, epoch: batch.epoch, loss: lossValue, lr: lr, clipsPerSec: clipsPerSec, force: logNow)
+            if logNow {
+                progress.record(["step": step, "epoch": batch.epoch, "loss": lossValue, "lr": lr, "weight_decay": wd,
+                                 "grad_norm": gradNorm, "clips_per_s": clipsPerSec, "step_s": dt,
+                                 "data_wait_s": loader.lastWait])
+            }
+            if step % cfg.checkpoint.every_steps == 0 || step == end || StopSignal.requested {
+                try saveCheckpoint()
+            }
+            if StopSignal.requested { summary.stoppedBySignal = true; break }
+        }
+        summary.checkpoint = lastSaved ?? store.list().first?.path
+        return summary
+    }
+
+    /// Called after each checkpoint with the model and step (pictures hook in here).
+    public var afterCheckpoint: ((PretrainModel, Int) -> Void)?
+
+    struct Found { let ck: Checkpoint; let path: String }
+
+    /// `resume`: "auto" → newest readable checkpoint in output_dir (none: start fresh);
+    /// a path → that file, which must read.
+    func findResume(_ store: CheckpointStore) throws -> Found? {
+        guard let r = resume else { return nil }
+        if r == "auto" {
+            guard let ck = store.latestReadable(warn: { printErr($0) }) else { return nil }
+            return Found(ck: ck, path: store.path(step: ck.step))
+        }
+        do { return Found(ck: try Checkpoint.read(r), path: r) } catch let e as CheckpointError {
+            throw UserError(e.description)
+        }
+    }
+
+    func checkCompatible(_ f: Found) throws {
+        guard f.ck.task == cfg.task else {
+            throw UserError("\(f.path): a \(f.ck.task) checkpoint cannot resume a \(cfg.task) run")
+        }
+    }
+}
+
+/// A run that cannot go on (non-finite loss, …): exit status 1 with the reason.
+public struct TrainingFailure: Error, CustomStringConvertible {
+    public let message: String
+    public init(_ m: String) { message = m }
+    public var description: String { message }
+}
+
+func jsonString(_ v: Any) -> String {
+    String(data: try! JSONSerialization.data(withJSONObject: v, options: [.sortedKeys]), encoding: .utf8)!
+}
+
+/// Makes output_dir, clears stale temporaries, writes the resolved config.
+func prepareOutputDir(_ cfg: TrainConfig) throws -> CheckpointStore {
+    do {
+        try FileManager.default.createDirectory(atPath: cfg.output_dir, withIntermediateDirectories: true)
+    } catch {
+        throw UserError("output_dir: cannot create \(cfg.output_dir) (\(error.localizedDescription))")
+    }
+    let store = CheckpointStore(dir: cfg.output_dir, keepLast: cfg.checkpoint.keep_last)
+    store.removeStaleTemporaries()
+    try? cfg.json().write(toFile: cfg.output_dir + "/config.json", atomically: true, encoding: .utf8)
+    return store
+}

@@ -1,1 +1,0 @@
-// The Training layer (see Package.swift for where it sits).

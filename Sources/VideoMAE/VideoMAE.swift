@@ -1,1 +1,0 @@
-// The VideoMAE layer (see Package.swift for where it sits).
