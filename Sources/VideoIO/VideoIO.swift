@@ -1,1 +1,0 @@
-// The VideoIO layer (see Package.swift for where it sits).
