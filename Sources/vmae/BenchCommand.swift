@@ -6,8 +6,37 @@ import Training
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Benchmarks: kernels (ops).",
-        subcommands: [OpsBenchCommand.self])
+        abstract: "Benchmarks: a full pretraining step (default), kernels (ops).",
+        subcommands: [StepBenchCommand.self, OpsBenchCommand.self],
+        defaultSubcommand: StepBenchCommand.self)
+}
+
+struct StepBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "step",
+        abstract: "Time full pretraining steps (tube mask, forward, backward, AdamW) on random input; one JSON line.")
+
+    @Option(help: "vit-tiny, vit-small, vit-base or vit-large.") var preset = "vit-small"
+    @Option(help: "Frames per clip.") var frames = 16
+    @Option(help: "Frame size (pixels).") var size = 224
+    @Option(help: "Clips per step.") var batch = 2
+    @Option(help: "Timed steps (after 2 warm-up steps).") var steps = 5
+    @Option(help: "Threads for OpenBLAS and vmae's kernels.") var threads: Int?
+
+    func validate() throws {
+        guard frames > 0, size > 0, batch > 0, steps > 0 else {
+            throw ValidationError("--frames, --size, --batch and --steps must be positive")
+        }
+        if let t = threads, t <= 0 { throw ValidationError("--threads must be positive") }
+    }
+
+    func run() throws {
+        if let t = threads { Threads.configure(t) }
+        let r = try StepBench.run(preset: preset, frames: frames, size: size, batch: batch, steps: steps)
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys]
+        print(String(data: try enc.encode(r), encoding: .utf8)!)
+    }
 }
 
 struct OpsBenchCommand: ParsableCommand {
