@@ -20,12 +20,8 @@ public final class Tensor {
         precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in \(shape)")
         self.shape = shape
         self.count = shape.reduce(1, *)
-        var raw: UnsafeMutableRawPointer? = nil
         let bytes = max(count, 1) * MemoryLayout<Float>.stride
-        guard posix_memalign(&raw, 64, bytes) == 0, let r = raw else {
-            fatalError("out of memory allocating \(bytes) bytes for tensor \(shape)")
-        }
-        self.data = r.bindMemory(to: Float.self, capacity: max(count, 1))
+        self.data = BufferPool.take(bytes).bindMemory(to: Float.self, capacity: max(count, 1))
         self.owner = nil
         TensorStats.allocated(bytes)
     }
@@ -50,8 +46,9 @@ public final class Tensor {
 
     deinit {
         if owner == nil {
-            TensorStats.freed(max(count, 1) * MemoryLayout<Float>.stride)
-            free(data)
+            let bytes = max(count, 1) * MemoryLayout<Float>.stride
+            TensorStats.freed(bytes)
+            BufferPool.give(UnsafeMutableRawPointer(data), bytes)
         }
     }
 
@@ -117,4 +114,60 @@ public enum TensorStats {
     public static var liveBytes: Int { lock.lock(); defer { lock.unlock() }; return live }
     public static var peakBytes: Int { lock.lock(); defer { lock.unlock() }; return peak }
     public static func resetPeak() { lock.lock(); peak = live; lock.unlock() }
+}
+
+/// Freed tensor storage kept for reuse, by exact size. A training step allocates the same
+/// activation and gradient shapes every time; reusing them saves the page faults and kernel
+/// zeroing that fresh multi-megabyte allocations cost (glibc maps each one anew).
+public enum BufferPool {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var free: [Int: [UnsafeMutableRawPointer]] = [:]
+    nonisolated(unsafe) private static var cachedBytes = 0
+    /// Upper bound on what the pool holds; beyond it storage goes back to the system.
+    nonisolated(unsafe) public static var limitBytes = 4 << 30
+    /// Buffers below this size go straight to malloc, which is fast for them.
+    static let minPooled = 1 << 16
+
+    static func take(_ bytes: Int) -> UnsafeMutableRawPointer {
+        if bytes >= minPooled {
+            lock.lock()
+            if var list = free[bytes], let p = list.popLast() {
+                free[bytes] = list
+                cachedBytes -= bytes
+                lock.unlock()
+                return p
+            }
+            lock.unlock()
+        }
+        var raw: UnsafeMutableRawPointer? = nil
+        guard posix_memalign(&raw, 64, bytes) == 0, let r = raw else {
+            fatalError("out of memory allocating \(bytes) bytes for a tensor")
+        }
+        return r
+    }
+
+    static func give(_ p: UnsafeMutableRawPointer, _ bytes: Int) {
+        if bytes >= minPooled {
+            lock.lock()
+            if cachedBytes + bytes <= limitBytes {
+                free[bytes, default: []].append(p)
+                cachedBytes += bytes
+                lock.unlock()
+                return
+            }
+            lock.unlock()
+        }
+        Foundation.free(p)
+    }
+
+    /// Returns every cached buffer to the system.
+    public static func drain() {
+        lock.lock()
+        for (_, list) in free { for p in list { Foundation.free(p) } }
+        free = [:]
+        cachedBytes = 0
+        lock.unlock()
+    }
+
+    public static var cached: Int { lock.lock(); defer { lock.unlock() }; return cachedBytes }
 }
