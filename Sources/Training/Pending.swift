@@ -1,10 +1,6 @@
 import DataPipeline
 
-// Interim: replaced when the video data pipeline and fine-tuning land.
-func makeVideoDataset(_ cfg: TrainConfig, list: String, key: String, training: Bool) throws -> ClipDataset {
-    throw UserError("\(key): video datasets are not available in this build yet")
-}
-
+// Interim: replaced when fine-tuning lands (video datasets are in VideoDatasets.swift).
 struct FinetuneRunner {
     let trainer: Trainer
     func run() throws -> RunSummary { throw UserError("task: \"finetune\" is not available in this build yet") }
