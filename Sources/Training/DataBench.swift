@@ -27,16 +27,6 @@ public enum DataBench {
     public static func run(list: String?, root: String? = nil, frames: Int = 16, size: Int = 112, samplingRate: Int = 4,
                            workers: Int = 2, clips: Int = 96, batch: Int = 8, mode: String = "pretrain",
                            sampling: String = "dense", decodeScale: Double? = nil, seed: UInt64 = 0, log: (String) -> Void = { _ in }) throws -> Result {
-        var listPath = list
-        var tmp: String? = nil
-        defer { if let t = tmp { try? FileManager.default.removeItem(atPath: t) } }
-        if listPath == nil {
-            let t = FileManager.default.temporaryDirectory.appendingPathComponent("vmae-bench-data-\(UUID().uuidString)").path
-            tmp = t
-            let s = try SyntheticVideos.generate(out: t, classes: 8, clipsPerClass: 5, size: 112, frames: 32, seed: 7, valPerClass: 0)
-            log("generated \(s)")
-            listPath = t + "/train.csv"
-        }
         let clipMode: ClipMode
         switch mode {
         case "pretrain": clipMode = .pretrain
@@ -46,6 +36,16 @@ public enum DataBench {
         }
         guard let samp = FrameSampling(rawValue: sampling) else {
             throw UserError("--sampling: expected dense or uniform, got \"\(sampling)\"")
+        }
+        var listPath = list
+        var tmp: String? = nil
+        defer { if let t = tmp { try? FileManager.default.removeItem(atPath: t) } }
+        if listPath == nil {
+            let t = FileManager.default.temporaryDirectory.appendingPathComponent("vmae-bench-data-\(UUID().uuidString)").path
+            tmp = t
+            let s = try SyntheticVideos.generate(out: t, classes: 8, clipsPerClass: 5, size: 112, frames: 32, seed: 7, valPerClass: 0)
+            log("generated \(s)")
+            listPath = t + "/train.csv"
         }
         var options = ClipOptions(numFrames: frames, samplingRate: samplingRate, inputSize: size, sampling: samp)
         if let d = decodeScale { options.trainDecodeScale = d }
