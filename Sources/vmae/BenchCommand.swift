@@ -6,8 +6,8 @@ import Training
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Benchmarks: a full pretraining step (default), kernels (ops).",
-        subcommands: [StepBenchCommand.self, OpsBenchCommand.self],
+        abstract: "Benchmarks: a full pretraining step (default), kernels (ops), data decoding (data).",
+        subcommands: [StepBenchCommand.self, OpsBenchCommand.self, DataBenchCommand.self],
         defaultSubcommand: StepBenchCommand.self)
 }
 
