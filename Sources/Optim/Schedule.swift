@@ -2,7 +2,8 @@ import Foundation
 
 /// The original VideoMAE's `cosine_scheduler` as a pure function of the step: a linear warmup
 /// from `warmupStart` to `base` over `warmupSteps` (np.linspace, so the last warmup step is
-/// `base`), then a half cosine from `base` to `final` over the remaining steps.
+/// `base`; np.linspace(start, base, 1) is [start], so a one-step warmup is `warmupStart`), then
+/// a half cosine from `base` to `final` over the remaining steps.
 public struct CosineSchedule: Equatable, Codable {
     public var base: Double
     public var final: Double
@@ -20,7 +21,7 @@ public struct CosineSchedule: Equatable, Codable {
 
     public func callAsFunction(_ step: Int) -> Double {
         if step < warmupSteps {
-            if warmupSteps == 1 { return base }
+            if warmupSteps == 1 { return warmupStart }
             return warmupStart + (base - warmupStart) * Double(step) / Double(warmupSteps - 1)
         }
         let n = totalSteps - warmupSteps

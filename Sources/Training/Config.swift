@@ -332,7 +332,12 @@ extension TrainConfig {
         need(log.every_steps > 0, "log.every_steps: must be positive, got \(log.every_steps)")
         if p.isEmpty {
             let mc = modelConfig(numClasses: model.num_classes ?? 2)
-            p += mc.problems()
+            // img_size and num_frames come from data.* unless set: name the key the user wrote
+            p += mc.problems().map { msg in
+                if model.img_size == nil, msg.hasPrefix("model.img_size:") { return "data.input_size:" + msg.dropFirst(15) }
+                if model.num_frames == nil, msg.hasPrefix("model.num_frames:") { return "data.num_frames:" + msg.dropFirst(17) }
+                return msg
+            }
             if model.attention == "divided" && mask.type == "random" && task == "pretrain" {
                 p.append("model.attention: \"divided\" needs tube masking (mask.type \"tube\"): random masking leaves no regular grid")
             }

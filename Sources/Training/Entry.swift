@@ -8,7 +8,10 @@ public func runTraining(_ cfg: TrainConfig, resume: String?, stopAt: Int?, threa
     let trainer = Trainer(config: cfg, stopAt: stopAt, resume: resume, quiet: quiet, evalOnly: evalOnly)
     do {
         let s = try trainer.run()
-        if !quiet {
+        if s.stoppedBySignal {
+            print("stopped at step \(s.lastStep) of \(s.totalSteps) by a signal\(s.checkpoint.map { ", checkpoint " + $0 } ?? ""); " +
+                  "continue with --resume auto")
+        } else if !quiet {
             let tail = s.losses.suffix(1).first.map { String(format: ", last loss %.4f", $0) } ?? ""
             print("done: steps \(s.firstStep)..<\(s.lastStep) of \(s.totalSteps)\(tail)\(s.checkpoint.map { ", checkpoint " + $0 } ?? "")")
         }

@@ -11,12 +11,24 @@ public final class Progress {
     var firstStep: Int?
     var firstTime = Date()
 
-    public init(total: Int, metricsPath: String?, quiet: Bool = false) {
+    /// - Parameter startStep: the step the run starts from. Records of later steps (written by
+    ///   a run that died after its last checkpoint) and torn lines are dropped from an existing
+    ///   file, so that every logged step has exactly one line.
+    public init(total: Int, metricsPath: String?, quiet: Bool = false, startStep: Int? = nil) {
         self.total = total
         self.isTTY = isatty(1) == 1
         self.quiet = quiet
         if let p = metricsPath {
-            if !FileManager.default.fileExists(atPath: p) { FileManager.default.createFile(atPath: p, contents: nil) }
+            if let start = startStep, let old = FileManager.default.contents(atPath: p) {
+                let kept = old.split(separator: UInt8(ascii: "\n")).filter { line in
+                    guard let r = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else { return false }
+                    return (r["step"] as? Int).map { $0 <= start } ?? true
+                }
+                var d = Data()
+                for l in kept { d.append(contentsOf: l); d.append(UInt8(ascii: "\n")) }
+                if d.count != old.count { try? d.write(to: URL(fileURLWithPath: p), options: .atomic) }
+            }
+            if !FileManager.default.fileExists(atPath: p) { _ = FileManager.default.createFile(atPath: p, contents: nil) }
             metrics = FileHandle(forWritingAtPath: p)
             metrics?.seekToEndOfFile()
         } else {

@@ -66,7 +66,7 @@ public final class Trainer {
                                   totalSteps: total)
 
         // ---- output dir, resume ----------------------------------------------------------
-        let store = try prepareOutputDir(cfg)
+        let store = try prepareOutputDir(cfg, writeConfig: false)
         var step = 0
         if let ck = try findResume(store) {
             try checkCompatible(ck)
@@ -76,12 +76,13 @@ public final class Trainer {
             step = ck.ck.step
             say("resumed from \(ck.path) at step \(step)")
         }
+        writeResolvedConfig(cfg)   // only once a resume was accepted: a refused run leaves the old one
         let end = min(total, stopAt ?? total)
         say("pretraining \(mc.encoder_embed_dim)/\(mc.encoder_depth) encoder, \(model.parameterCount) parameters, " +
             "\(dataset.count) clips, \(loader.stepsPerEpoch) steps/epoch, steps \(step)..<\(end) of \(total)")
 
         StopSignal.install()
-        let progress = Progress(total: total, metricsPath: cfg.output_dir + "/metrics.jsonl", quiet: quiet)
+        let progress = Progress(total: total, metricsPath: cfg.output_dir + "/metrics.jsonl", quiet: quiet, startStep: step)
         defer { progress.finish() }
         var summary = RunSummary(firstStep: step, lastStep: step, totalSteps: total, losses: [])
         let paramVars = params.map(\.1)
@@ -115,7 +116,9 @@ public final class Trainer {
             let lossValue = Double(loss.value[flat: 0])
             guard lossValue.isFinite else {
                 Tape.clear()
-                throw TrainingFailure("loss is \(lossValue) at step \(step); stopping (the last good checkpoint is kept\(lastSaved.map { ": " + $0 } ?? ""))")
+                // steps are counted from 1 in the progress lines, metrics and checkpoint names
+                let kept = lastSaved ?? store.list().first?.path
+                throw TrainingFailure("loss is \(lossValue) at step \(step + 1); stopping (the last good checkpoint is kept\(kept.map { ": " + $0 } ?? ""))")
             }
             loss.backward()
             let gradNorm = cfg.optim.clip_grad.map { clipGradNorm(paramVars, maxNorm: $0) } ?? globalGradNorm(paramVars)
@@ -179,8 +182,9 @@ func jsonString(_ v: Any) -> String {
     String(data: try! JSONSerialization.data(withJSONObject: v, options: [.sortedKeys]), encoding: .utf8)!
 }
 
-/// Makes output_dir, clears stale temporaries, writes the resolved config.
-func prepareOutputDir(_ cfg: TrainConfig) throws -> CheckpointStore {
+/// Makes output_dir, clears stale temporaries, writes the resolved config (unless the caller
+/// does it later with `writeResolvedConfig`).
+func prepareOutputDir(_ cfg: TrainConfig, writeConfig: Bool = true) throws -> CheckpointStore {
     do {
         try FileManager.default.createDirectory(atPath: cfg.output_dir, withIntermediateDirectories: true)
     } catch {
@@ -188,6 +192,10 @@ func prepareOutputDir(_ cfg: TrainConfig) throws -> CheckpointStore {
     }
     let store = CheckpointStore(dir: cfg.output_dir, keepLast: cfg.checkpoint.keep_last)
     store.removeStaleTemporaries()
-    try? cfg.json().write(toFile: cfg.output_dir + "/config.json", atomically: true, encoding: .utf8)
+    if writeConfig { writeResolvedConfig(cfg) }
     return store
+}
+
+func writeResolvedConfig(_ cfg: TrainConfig) {
+    try? cfg.json().write(toFile: cfg.output_dir + "/config.json", atomically: true, encoding: .utf8)
 }

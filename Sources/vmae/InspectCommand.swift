@@ -16,7 +16,7 @@ struct InspectCommand: ParsableCommand {
         print("  task \(ck.task)  step \(ck.step)  epoch \(ck.epoch)  created \(ck.created)")
         if let d = ck.config.data(using: .utf8), let c = try? JSONSerialization.jsonObject(with: d) as? [String: Any] {
             let m = c["model"] as? [String: Any] ?? [:], data = c["data"] as? [String: Any] ?? [:], o = c["optim"] as? [String: Any] ?? [:]
-            func s(_ v: Any?) -> String { v.map { "\($0)" } ?? "-" }
+            func s(_ v: Any?) -> String { v.flatMap { $0 is NSNull ? nil : "\($0)" } ?? "-" }
             print("  model preset \(s(m["preset"]))  frames \(s(data["num_frames"]))  size \(s(data["input_size"]))  patch \(s(m["patch_size"]))  tubelet \(s(m["tubelet_size"]))")
             print("  optim batch \(s(o["batch_size"]))  lr \(s(o["lr"]))  max_steps \(s(o["max_steps"]))  epochs \(s(o["epochs"]))")
         }
