@@ -6,6 +6,7 @@ public func runTraining(_ cfg: TrainConfig, resume: String?, stopAt: Int?, threa
     if let t = threads { Threads.configure(t) }
     if !quiet { print("config:\n\(cfg.json())") }
     let trainer = Trainer(config: cfg, stopAt: stopAt, resume: resume, quiet: quiet, evalOnly: evalOnly)
+    CheckpointPictures(config: cfg).install(on: trainer)  // recon-STEP.png, curves.png at each checkpoint
     do {
         let s = try trainer.run()
         if s.stoppedBySignal {
