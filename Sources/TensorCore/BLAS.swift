@@ -1,9 +1,13 @@
 import CBLAS
+import Dispatch
 
 /// Every matmul in vmae goes through `cblas_sgemm` (row-major).
 public enum BLAS {
     /// C[M,N] = alpha · op(A) · op(B) + beta · C, row-major, with leading dimensions.
     /// op(A) is [M,K] (A stored [M,K], or [K,M] when transA); op(B) is [K,N] (B stored [K,N], or [N,K] when transB).
+    /// OpenBLAS runs at one thread; a large GEMM is split here over the cores (rows of C, or
+    /// columns when C is short and wide), so no OpenBLAS thread spins while vmae's own kernels
+    /// run. Inside a `parallelFor` body it runs on the calling core only.
     @inline(__always)
     public static func gemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
                             alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
@@ -15,6 +19,34 @@ public enum BLAS {
             else if beta != 1 { for i in 0..<m { let r = c + i * ldc; for j in 0..<n { r[j] *= beta } } }
             return
         }
+        let parts = Threads.count
+        if parts > 1 && 2 * m * n * k >= 2_000_000 && !insideParallelFor() {
+            if m >= 16 * parts || m >= n {
+                let rows = ((m + parts - 1) / parts + 7) / 8 * 8
+                DispatchQueue.concurrentPerform(iterations: parts) { w in
+                    let r0 = w * rows, r1 = min(m, r0 + rows)
+                    if r0 < r1 {
+                        sgemm(transA, transB, r1 - r0, n, k, alpha, transA ? a + r0 : a + r0 * lda, lda, b, ldb, beta, c + r0 * ldc, ldc)
+                    }
+                }
+            } else {
+                let cols = ((n + parts - 1) / parts + 15) / 16 * 16
+                DispatchQueue.concurrentPerform(iterations: parts) { w in
+                    let c0 = w * cols, c1 = min(n, c0 + cols)
+                    if c0 < c1 {
+                        sgemm(transA, transB, m, c1 - c0, k, alpha, a, lda, transB ? b + c0 * ldb : b + c0, ldb, beta, c + c0, ldc)
+                    }
+                }
+            }
+            return
+        }
+        sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+    }
+
+    @inline(__always)
+    static func sgemm(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
+                      _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
+                      _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
         cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
@@ -39,8 +71,6 @@ public enum BLAS {
         if batch == 0 { return }
         let flops = 2 * m * n * k
         if batch >= 2 && Threads.count > 1 && flops < 64_000_000 {
-            let saved = Threads.blasThreads
-            Threads.setBLASThreads(1)
             parallelFor(batch, minChunk: 1) { r in
                 for i in r {
                     gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
@@ -48,7 +78,6 @@ public enum BLAS {
                          beta: beta, c: c + i * strideC, ldc: ldc)
                 }
             }
-            Threads.setBLASThreads(saved)
         } else {
             for i in 0..<batch {
                 gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,

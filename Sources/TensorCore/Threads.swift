@@ -4,13 +4,18 @@ import Foundation
 
 /// How many cores vmae's own kernels and OpenBLAS use. Set once at start (`--threads`).
 public enum Threads {
-    nonisolated(unsafe) public private(set) static var count: Int = ProcessInfo.processInfo.activeProcessorCount
-    nonisolated(unsafe) public private(set) static var blasThreads: Int = ProcessInfo.processInfo.activeProcessorCount
+    /// Cores for vmae's kernels (all by default). First use also sets OpenBLAS to one thread.
+    nonisolated(unsafe) public private(set) static var count: Int = {
+        vmae_blas_set_threads(1)
+        return ProcessInfo.processInfo.activeProcessorCount
+    }()
+    nonisolated(unsafe) public private(set) static var blasThreads: Int = 1
 
-    /// Use `n` threads for both vmae's kernels and OpenBLAS.
+    /// Use `n` cores. OpenBLAS itself stays at one thread: `BLAS.gemm` splits large products
+    /// over the cores with Dispatch, like every other kernel, so the two pools never compete.
     public static func configure(_ n: Int) {
         count = max(1, n)
-        setBLASThreads(count)
+        setBLASThreads(1)
     }
 
     public static func setBLASThreads(_ n: Int) {
@@ -29,6 +34,21 @@ public func parallelFor(_ n: Int, minChunk: Int = 4096, _ body: (Range<Int>) -> 
     let chunk = (n + workers - 1) / workers
     DispatchQueue.concurrentPerform(iterations: workers) { w in
         let lo = w * chunk, hi = min(n, lo + chunk)
-        if lo < hi { body(lo..<hi) }
+        if lo < hi {
+            let outer = pthread_getspecific(parallelKey)
+            pthread_setspecific(parallelKey, UnsafeRawPointer(bitPattern: 1))
+            body(lo..<hi)
+            pthread_setspecific(parallelKey, outer)
+        }
     }
 }
+
+/// Marks threads that are running a `parallelFor` body (a GEMM there stays on its core).
+private let parallelKey: pthread_key_t = {
+    var key = pthread_key_t()
+    pthread_key_create(&key, nil)
+    return key
+}()
+
+@inline(__always)
+func insideParallelFor() -> Bool { pthread_getspecific(parallelKey) != nil }
