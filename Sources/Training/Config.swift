@@ -367,6 +367,7 @@ extension TrainConfig {
         c.use_mean_pooling = model.use_mean_pooling
         c.normalize_target = model.normalize_target
         c.drop_path_rate = model.drop_path_rate
+        c.attention = model.attention
         return c
     }
 

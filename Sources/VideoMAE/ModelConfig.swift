@@ -21,11 +21,14 @@ public struct ModelConfig: Codable, Equatable {
     public var use_mean_pooling = true
     public var normalize_target = true
     public var drop_path_rate = 0.0
+    /// "joint" (the original VideoMAE: every block attends over all its tokens) or "divided"
+    /// (TimeSformer's divided space-time encoder blocks; the decoder stays joint).
+    public var attention = "joint"
 
     public init() {}
 
     enum CodingKeys: String, CodingKey {
-        case img_size, num_frames, patch_size, tubelet_size, in_chans, encoder_embed_dim, encoder_depth, encoder_num_heads, decoder_embed_dim, decoder_depth, decoder_num_heads, mlp_ratio, qkv_bias, layer_norm_eps, num_classes, use_mean_pooling, normalize_target, drop_path_rate
+        case img_size, num_frames, patch_size, tubelet_size, in_chans, encoder_embed_dim, encoder_depth, encoder_num_heads, decoder_embed_dim, decoder_depth, decoder_num_heads, mlp_ratio, qkv_bias, layer_norm_eps, num_classes, use_mean_pooling, normalize_target, drop_path_rate, attention
     }
 
     /// Missing keys keep their defaults (a fixture's config has no drop_path_rate, say).
@@ -49,7 +52,11 @@ public struct ModelConfig: Codable, Equatable {
         if let v = try c.decodeIfPresent(type(of: use_mean_pooling), forKey: .use_mean_pooling) { use_mean_pooling = v }
         if let v = try c.decodeIfPresent(type(of: normalize_target), forKey: .normalize_target) { normalize_target = v }
         if let v = try c.decodeIfPresent(type(of: drop_path_rate), forKey: .drop_path_rate) { drop_path_rate = v }
+        if let v = try c.decodeIfPresent(type(of: attention), forKey: .attention) { attention = v }
     }
+
+    /// Whether the encoder uses divided space-time blocks.
+    public var dividedAttention: Bool { attention == "divided" }
 
     /// Presets as the original VideoMAE (encoder width/depth/heads, decoder width/depth/heads).
     public static let presets: [String: (Int, Int, Int, Int, Int, Int)] = [
@@ -100,6 +107,7 @@ public struct ModelConfig: Codable, Equatable {
         need(mlp_ratio > 0, "mlp_ratio", "must be positive, got \(mlp_ratio)")
         need(layer_norm_eps > 0, "layer_norm_eps", "must be positive, got \(layer_norm_eps)")
         need(drop_path_rate >= 0 && drop_path_rate < 1, "drop_path_rate", "must be in [0, 1), got \(drop_path_rate)")
+        need(attention == "joint" || attention == "divided", "attention", "must be \"joint\" or \"divided\", got \"\(attention)\"")
         return out
     }
 }

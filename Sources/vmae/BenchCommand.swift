@@ -7,7 +7,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks: a full pretraining step (default), kernels (ops), data decoding (data).",
-        subcommands: [StepBenchCommand.self, OpsBenchCommand.self, DataBenchCommand.self],
+        subcommands: [StepBenchCommand.self, OpsBenchCommand.self, DataBenchCommand.self, AttentionBenchCommand.self],
         defaultSubcommand: StepBenchCommand.self)
 }
 

@@ -6,7 +6,7 @@ struct VMAE: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vmae",
         abstract: "VideoMAE tools: bench, parity, inspect, data, predict, reconstruct.",
-        subcommands: [BenchCommand.self, ParityCommand.self, InspectCommand.self, DataCommand.self, PredictCommand.self, ReconstructCommand.self])
+        subcommands: [BenchCommand.self, ParityCommand.self, InspectCommand.self, DataCommand.self, PredictCommand.self, ReconstructCommand.self, TokensCommand.self])
 }
 
 runCommandLine(VMAE.self)
