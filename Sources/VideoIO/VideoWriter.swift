@@ -64,7 +64,10 @@ public final class VideoWriter {
 
         var candidates: [String]
         switch codec {
-        case .auto: candidates = formatName.contains("avi") ? ["mpeg4"] : ["libx264", "mpeg4"]
+        case .auto:
+            if formatName.contains("avi") { candidates = ["mpeg4"] }
+            else if formatName.contains("webm") { candidates = ["libvpx", "libvpx-vp9"] }  // webm takes VP8/VP9 only
+            else { candidates = ["libx264", "mpeg4"] }
         case .h264: candidates = ["libx264", "mpeg4"]
         case .mpeg4: candidates = ["mpeg4"]
         case .mjpeg: candidates = ["mjpeg"]
@@ -96,6 +99,11 @@ public final class VideoWriter {
             if name == "libx264" {
                 _ = av_opt_set(e.pointee.priv_data, "preset", "veryfast", 0)
                 _ = av_opt_set(e.pointee.priv_data, "crf", String(quality ?? 18), 0)
+            } else if name.hasPrefix("libvpx") {
+                e.pointee.bit_rate = 4_000_000   // the cap crf works under
+                _ = av_opt_set(e.pointee.priv_data, "crf", String(quality ?? 10), 0)
+                _ = av_opt_set(e.pointee.priv_data, "deadline", "realtime", 0)
+                _ = av_opt_set(e.pointee.priv_data, "cpu-used", "8", 0)
             } else {
                 e.pointee.flags |= AV_CODEC_FLAG_QSCALE
                 e.pointee.global_quality = Int32(FF_QP2LAMBDA) * Int32(max(1, min(31, quality ?? 3)))

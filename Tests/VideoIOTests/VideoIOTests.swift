@@ -131,6 +131,10 @@ final class VideoIOTests: XCTestCase {
         _ = try roundTrip("d.mkv", expectSource: [.duration, .container])
     }
 
+    func testWebMRoundTrip() throws {
+        XCTAssertEqual(try roundTrip("w.webm", expectSource: [.duration, .container, .counted]), "libvpx")
+    }
+
     func testMJPEGRoundTrip() throws {
         XCTAssertEqual(try roundTrip("e.avi", codec: .mjpeg, expectSource: [.container]), "mjpeg")
     }
