@@ -2,7 +2,7 @@
 // vmae — a self-supervised VideoMAE trainer. Layers (dependencies point down only):
 //   vmae / vmae-train → Training → {VideoMAE, Optim, Checkpoint, DataPipeline}
 //   VideoMAE → NN → Autodiff → TensorCore → CBLAS
-//   Checkpoint → HDF5 → CHDF5;  DataPipeline → VideoIO → {CFFmpeg, CPNG}
+//   Checkpoint → HDF5 → CHDF5;  DataPipeline → VideoIO → {CFFmpeg, CPNG};  Training → Distributed → CMPI
 import PackageDescription
 
 // Release builds of the numeric targets: no overflow/bounds traps in kernels, and AVX2+FMA
@@ -31,6 +31,8 @@ let package = Package(
                        providers: [.apt(["libavformat-dev", "libavcodec-dev", "libswscale-dev", "libavutil-dev"])]),
         .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng",
                        providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c",
+                       providers: [.apt(["libopenmpi-dev"])]),
 
         // Arrays → autodiff → layers → model.
         .target(name: "TensorCore", dependencies: ["CBLAS"], swiftSettings: fast),
@@ -44,10 +46,12 @@ let package = Package(
         .target(name: "Checkpoint", dependencies: ["HDF5", "TensorCore"]),
         .target(name: "VideoIO", dependencies: ["CFFmpeg", "CPNG"], swiftSettings: fast),
         .target(name: "DataPipeline", dependencies: ["VideoIO", "TensorCore"], swiftSettings: fast),
+        // Data-parallel runs over MPI (mpirun); a plain run never initializes it.
+        .target(name: "Distributed", dependencies: ["CMPI"]),
 
         // The loops and the commands.
         .target(name: "Training", dependencies: [
-            "VideoMAE", "Optim", "Checkpoint", "DataPipeline", "NN", "Autodiff", "TensorCore", "HDF5", "VideoIO",
+            "VideoMAE", "Optim", "Checkpoint", "DataPipeline", "NN", "Autodiff", "TensorCore", "HDF5", "VideoIO", "Distributed",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: fast),
         .executableTarget(name: "vmae", dependencies: [
@@ -63,6 +67,6 @@ let package = Package(
         .testTarget(name: "VideoIOTests", dependencies: ["VideoIO"]),
         .testTarget(name: "VideoMAETests", dependencies: ["VideoMAE", "NN", "Autodiff", "TensorCore", "Checkpoint", "HDF5", "Training"]),
         .testTarget(name: "DataPipelineTests", dependencies: ["DataPipeline", "VideoIO", "TensorCore", "Training"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "VideoMAE", "Optim", "Checkpoint", "DataPipeline", "HDF5", "VideoIO", "NN", "Autodiff", "TensorCore"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "VideoMAE", "Optim", "Checkpoint", "DataPipeline", "HDF5", "VideoIO", "NN", "Autodiff", "TensorCore", "Distributed"]),
     ]
 )

@@ -22,6 +22,19 @@ public enum Threads {
         blasThreads = n
         vmae_blas_set_threads(Int32(n))
     }
+
+    /// The cores this process may run on (its CPU affinity, e.g. one core when mpirun binds
+    /// each rank to a core); all cores where that cannot be read.
+    public static var allowedCores: Int {
+        // Linux: the affinity mask as /proc shows it ("Cpus_allowed:\tff,ffffffff")
+        if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+           let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed:") }) {
+            let hex = line.dropFirst("Cpus_allowed:".count).filter { $0.isHexDigit }
+            let n = hex.reduce(0) { $0 + (Int(String($1), radix: 16) ?? 0).nonzeroBitCount }
+            if n > 0 { return n }
+        }
+        return ProcessInfo.processInfo.activeProcessorCount
+    }
 }
 
 /// Runs `body` over disjoint chunks of 0..<n on up to `Threads.count` cores.

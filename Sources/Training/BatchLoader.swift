@@ -1,5 +1,7 @@
+import Checkpoint
 import DataPipeline
 import Dispatch
+import Distributed
 import Foundation
 import TensorCore
 
@@ -9,18 +11,46 @@ public struct Batch {
     public let labels: [Int]         // [B]
     public let indices: [Int]        // dataset index of each sample
     public let epoch: Int
+    /// Where the global batch starts in its epoch's order (samples), and whether it is the
+    /// epoch's last full batch.
+    public var offset: Int = 0
+    public var lastOfEpoch: Bool = false
+}
+
+/// A place in the data: sample `offset` of epoch `epoch`'s order.
+public struct DataPosition: Equatable {
+    public var epoch: Int
+    public var offset: Int
+    public init(epoch: Int, offset: Int) { self.epoch = epoch; self.offset = offset }
 }
 
 /// Serves the batches of a run in order, decoding ahead on `workers` threads into a bounded
-/// window. Batch `k` of epoch `e` holds samples `order(e)[k·B ..< (k+1)·B]` (the last partial
-/// batch of an epoch is dropped, as the original's sampler with drop_last), so the data a step
-/// sees depends only on (seed, step).
+/// window. Global batch `k` of epoch `e` holds samples `order(e)[k·G ..< (k+1)·G]` (the last
+/// partial batch of an epoch is dropped, as the original's sampler with drop_last), so the data
+/// a step sees depends only on (seed, step).
+///
+/// Data-parallel runs: G = `worldSize` × `batchSize` (the batch is per rank, as in the original)
+/// and rank r takes the r-th run of `batchSize` samples of each global batch, so what every
+/// sample gets (clip, crop, flip, mask) depends only on (seed, epoch, global index): K ranks with
+/// batch b see exactly the samples of one process with batch K·b.
+///
+/// A run that resumes from a checkpoint made with another G continues at the checkpoint's data
+/// position (`resume(atStep:from:)`): step `startStep` begins at `startPosition` and each later
+/// step takes the next G samples, an epoch ending when fewer than G are left.
 public final class BatchLoader {
     public let dataset: ClipDataset
     public let batchSize: Int
     public let seed: UInt64
     public let workers: Int
     public let stepsPerEpoch: Int
+    /// This process's share of each global batch, and the number of shares.
+    public let rank: Int
+    public let worldSize: Int
+    /// Samples per step over all ranks.
+    public var globalBatch: Int { batchSize * worldSize }
+    /// Step `startStep` begins at `startPosition` (step 0 at epoch 0, sample 0 unless resumed).
+    public private(set) var startStep = 0
+    public private(set) var startPosition = DataPosition(epoch: 0, offset: 0)
     /// Seconds the trainer spent waiting on the last `next` call.
     public private(set) var lastWait: Double = 0
 
@@ -30,13 +60,94 @@ public final class BatchLoader {
     private var orders: [Int: [Int]] = [:]
     private let slots: DispatchSemaphore
 
-    public init(dataset: ClipDataset, batchSize: Int, seed: UInt64, workers: Int) {
+    /// - Parameters: rank, worldSize: this process's place in a data-parallel run (by default
+    ///   the MPI world's; one process for a plain run).
+    public init(dataset: ClipDataset, batchSize: Int, seed: UInt64, workers: Int,
+                rank: Int = Communicator.world.rank, worldSize: Int = Communicator.world.size) {
+        precondition(worldSize >= 1 && rank >= 0 && rank < worldSize, "rank \(rank) of \(worldSize)")
         self.dataset = dataset
         self.batchSize = batchSize
         self.seed = seed
         self.workers = workers
-        self.stepsPerEpoch = max(dataset.count / batchSize, 0)
+        self.rank = rank
+        self.worldSize = worldSize
+        self.stepsPerEpoch = max(dataset.count / (batchSize * worldSize), 0)
         self.slots = DispatchSemaphore(value: max(workers, 1))
+    }
+
+    // ---- where each step is in the data ------------------------------------------------------
+
+    /// A position moved to the next epoch when fewer than one global batch is left in its own.
+    func normalized(_ p: DataPosition) -> DataPosition {
+        p.offset + globalBatch > dataset.count ? DataPosition(epoch: p.epoch + 1, offset: 0) : p
+    }
+
+    /// Where the global batch of `step` starts. (With the default start: epoch step / stepsPerEpoch,
+    /// batch step % stepsPerEpoch.)
+    public func position(ofStep step: Int) -> DataPosition {
+        let g = globalBatch, spe = max(stepsPerEpoch, 1)
+        guard step >= startStep else { return DataPosition(epoch: step / spe, offset: (step % spe) * g) }
+        let s = normalized(startPosition)
+        let j = step - startStep
+        let first = (dataset.count - s.offset) / g          // batches left in the start's epoch
+        if j < first { return DataPosition(epoch: s.epoch, offset: s.offset + j * g) }
+        let k = j - first
+        return DataPosition(epoch: s.epoch + 1 + k / spe, offset: (k % spe) * g)
+    }
+
+    /// The step whose batch is the first of epoch `epoch` (where a schedule of `epoch` epochs
+    /// ends); `startStep` when that epoch has already begun.
+    public func firstStep(ofEpoch epoch: Int) -> Int {
+        let s = normalized(startPosition)
+        if epoch <= s.epoch { return startStep }
+        return startStep + (dataset.count - s.offset) / globalBatch + (epoch - s.epoch - 1) * stepsPerEpoch
+    }
+
+    /// The run's last step: `max_steps`, else the end of `epochs` epochs.
+    public func totalSteps(epochs: Int, maxSteps: Int?) -> Int { maxSteps ?? firstStep(ofEpoch: epochs) }
+
+    /// Where `step` is on the lr / weight-decay schedule: the step itself with `max_steps`, else
+    /// epochs done × stepsPerEpoch + global batches done in this epoch (the same number unless
+    /// the run resumed with another global batch, as the original's per-epoch schedule).
+    public func scheduleStep(_ step: Int, maxSteps: Int?) -> Int {
+        if maxSteps != nil { return step }
+        let p = position(ofStep: step)
+        return p.epoch * stepsPerEpoch + p.offset / globalBatch
+    }
+
+    /// Continues a run at `step` from where checkpoint `ck` left the data (its `data_epoch` /
+    /// `data_offset`; a checkpoint without them continues as step `step` of this loader).
+    /// Returns a note when the checkpoint was made with another global batch.
+    @discardableResult
+    public func resume(atStep step: Int, from ck: Checkpoint) -> String? {
+        guard let e = ck.ints["data_epoch"]?.first, let o = ck.ints["data_offset"]?.first else {
+            startStep = 0
+            startPosition = DataPosition(epoch: 0, offset: 0)
+            return nil
+        }
+        resume(atStep: step, position: DataPosition(epoch: Int(e), offset: Int(o)))
+        let was = ck.ints["global_batch"]?.first.map(Int.init) ?? globalBatch
+        let ranks = ck.ints["world_size"]?.first.map(Int.init) ?? 1
+        guard was != globalBatch else { return nil }
+        let p = position(ofStep: step)
+        return "the checkpoint was made with a global batch of \(was) (\(ranks) rank\(ranks == 1 ? "" : "s")); " +
+            "now \(globalBatch) (\(worldSize) × \(batchSize)): the data continues at epoch \(p.epoch), sample \(p.offset)"
+    }
+
+    public func resume(atStep step: Int, position: DataPosition) {
+        startStep = step
+        startPosition = position
+        lock.lock(); pending = [:]; lock.unlock()
+    }
+
+    /// What a checkpoint stores of the data: where the next step starts (`data_epoch`,
+    /// `data_offset`: samples into that epoch's order), the global batch and the ranks that made
+    /// it, and, as before, `epoch_position` (global batches into the epoch) and `steps_per_epoch`.
+    public func stateInts(nextStep step: Int) -> [String: [Int64]] {
+        let p = position(ofStep: step)
+        return ["data_epoch": [Int64(p.epoch)], "data_offset": [Int64(p.offset)], "global_batch": [Int64(globalBatch)],
+                "world_size": [Int64(worldSize)], "epoch_position": [Int64(p.offset / max(globalBatch, 1))],
+                "steps_per_epoch": [Int64(stepsPerEpoch)]]
     }
 
     func order(_ epoch: Int) -> [Int] {
@@ -50,8 +161,9 @@ public final class BatchLoader {
 
     /// The batch of global step `step` (synchronous: for tests and workers == 0).
     public func load(step: Int) throws -> Batch {
-        let epoch = step / stepsPerEpoch, k = step % stepsPerEpoch
-        let ids = Array(order(epoch)[(k * batchSize)..<((k + 1) * batchSize)])
+        let pos = position(ofStep: step), epoch = pos.epoch
+        let first = pos.offset + rank * batchSize
+        let ids = Array(order(epoch)[first..<(first + batchSize)])
         var samples: [Sample] = []
         for i in ids { samples.append(try dataset.sample(index: i, epoch: epoch, seed: seed)) }
         let shape = samples[0].pixels.shape
@@ -61,7 +173,8 @@ public final class BatchLoader {
             precondition(s.pixels.count == per, "samples of one batch differ in shape")
             (pixels.data + b * per).update(from: s.pixels.data, count: per)
         }
-        return Batch(pixels: pixels, labels: samples.map(\.label), indices: ids, epoch: epoch)
+        return Batch(pixels: pixels, labels: samples.map(\.label), indices: ids, epoch: epoch, offset: pos.offset,
+                     lastOfEpoch: position(ofStep: step + 1).epoch != epoch)
     }
 
     private func submit(_ step: Int) {

@@ -1,6 +1,7 @@
 import Autodiff
 import DataPipeline
 import Dispatch
+import Distributed
 import Foundation
 import NN
 import TensorCore
@@ -130,6 +131,21 @@ public final class MultiViewAccumulator {
         logits.withUnsafeBufferPointer { add(video: video, label: label, logits: $0.baseAddress!) }
     }
 
+    /// Data-parallel evaluation: each rank added the views of its own videos; afterwards every
+    /// rank holds the sums of all of them (so top-1 / top-5 are counted exactly, once).
+    public func allreduce(_ world: Communicator) throws {
+        guard world.size > 1 else { return }
+        let n = probSum.count
+        var buf = probSum + viewCount.map(Double.init) + [lossSum, Double(lossCount)]
+        try buf.withUnsafeMutableBufferPointer { try world.allreduce($0.baseAddress!, count: $0.count) }
+        let lab = try world.allreduce(labels.map(Double.init), op: .max)
+        probSum = Array(buf[0..<n])
+        viewCount = buf[n..<(n + videos)].map { Int($0) }
+        lossSum = buf[n + videos]
+        lossCount = Int(buf[n + videos + 1])
+        labels = lab.map { Int($0) }
+    }
+
     /// The merged result over the videos that got at least one view.
     public func result(classNames: [String], views: Int) -> EvalResult {
         var probs: [[Float]] = []
@@ -208,6 +224,13 @@ public final class Evaluator {
         (0..<dataset.count).flatMap { v in (0..<views.count).map { Item(video: v, view: $0) } }
     }
 
+    /// Rank `rank`'s share of `items` in a data-parallel run: the views of videos
+    /// [rank·V/size, (rank+1)·V/size).
+    func items(rank: Int, of size: Int) -> [Item] {
+        let v = dataset.count, lo = rank * v / size, hi = (rank + 1) * v / size
+        return items.filter { $0.video >= lo && $0.video < hi }
+    }
+
     func load(_ chunk: ArraySlice<Item>) throws -> [Sample] {
         let list = Array(chunk)
         var out = [Result<Sample, Error>?](repeating: nil, count: list.count)
@@ -233,7 +256,8 @@ public final class Evaluator {
         let t0 = Date()
         let k = model.config.num_classes
         let acc = MultiViewAccumulator(videos: dataset.count, classes: k)
-        let all = items
+        let world = Communicator.world   // each rank evaluates its share; the sums are reduced below
+        let all = world.size > 1 ? items(rank: world.rank, of: world.size) : items
         let chunks = stride(from: 0, to: all.count, by: batchSize).map { all[$0..<min($0 + batchSize, all.count)] }
         // prefetch: chunk i+1 decodes while chunk i runs through the model
         var next: (DispatchSemaphore, ResultBox)? = nil
@@ -270,6 +294,8 @@ public final class Evaluator {
             done += samples.count
             progress?(done, all.count)
         }
+        try RunStart.ensure(world)
+        try acc.allreduce(world)
         var r = acc.result(classNames: classNames, views: views.count)
         r.seconds = Date().timeIntervalSince(t0)
         return r

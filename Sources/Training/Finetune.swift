@@ -1,6 +1,7 @@
 import Autodiff
 import Checkpoint
 import DataPipeline
+import Distributed
 import Foundation
 import NN
 import Optim
@@ -43,7 +44,7 @@ struct FinetuneRunner {
         let smoothing = Float(cfg.optim.label_smoothing)
 
         // ---- schedule: a pure function of the step ---------------------------------------
-        let total = cfg.optim.max_steps ?? cfg.optim.epochs * loader.stepsPerEpoch
+        var total = cfg.optim.max_steps ?? cfg.optim.epochs * loader.stepsPerEpoch
         let warmup = cfg.optim.warmup_steps ?? Int(cfg.optim.warmup_epochs * Double(loader.stepsPerEpoch))
         let lrAt = CosineSchedule(base: cfg.optim.lr, final: cfg.optim.min_lr, totalSteps: total, warmupSteps: warmup)
         let wdAt = CosineSchedule(base: cfg.optim.weight_decay, final: cfg.optim.weight_decay_end ?? cfg.optim.weight_decay,
@@ -61,6 +62,7 @@ struct FinetuneRunner {
             step = ck.ck.step
             if let b = ck.ck.doubles["best_top1"]?.first { best = b }
             if let s = ck.ck.ints["best_step"]?.first { bestStep = Int(s) }
+            if let note = loader.resume(atStep: step, from: ck.ck) { say("note: " + note) }
             say("resumed from \(ck.path) at step \(step)")
         } else if let from = cfg.checkpoint.init_from {
             let report = try FinetuneInit.load(model, path: from)
@@ -73,6 +75,8 @@ struct FinetuneRunner {
         } else {
             say("checkpoint.init_from is null: the classifier starts from random weights (training from scratch)")
         }
+        try startDataParallel(model.namedParameters(), opt, step: &step, loader: loader)   // rank 0's state on every rank
+        total = loader.totalSteps(epochs: cfg.optim.epochs, maxSteps: cfg.optim.max_steps)
         let end = min(total, stopAt ?? total)
         let views = cfg.finetune.test_num_segment * cfg.finetune.test_num_crop
         say("fine-tuning \(mc.encoder_embed_dim)/\(mc.encoder_depth) encoder\(freeze ? " (frozen: linear probe)" : ""), " +
@@ -86,6 +90,7 @@ struct FinetuneRunner {
         defer { progress.finish() }
         var summary = RunSummary(firstStep: step, lastStep: step, totalSteps: total, losses: [])
         let paramVars = trainable.map(\.1)
+        let sync = GradientSync(paramVars)   // the step's one allreduce (nothing in a plain run)
         var lastSaved: String? = nil
         let evaluator = val.map {
             Evaluator(dataset: $0, segments: cfg.finetune.test_num_segment, crops: cfg.finetune.test_num_crop,
@@ -95,11 +100,12 @@ struct FinetuneRunner {
         func checkpoint() throws -> Checkpoint {
             guard ModelState.allFinite(model) else { throw TrainingFailure("parameters are not finite at step \(step); not saving") }
             let (m, v) = ModelState.moments(opt)
-            return Checkpoint(task: cfg.task, step: step, epoch: step / loader.stepsPerEpoch, config: cfg.json(),
+            return Checkpoint(task: cfg.task, step: step, epoch: loader.position(ofStep: step).epoch, config: cfg.json(),
                               model: ModelState.tensors(of: model), expAvg: m, expAvgSq: v,
                               ints: ["optimizer_step": [Int64(opt.stepCount)], "seed": [Int64(cfg.seed)],
                                      "next_step": [Int64(step)], "epoch_position": [Int64(step % loader.stepsPerEpoch)],
-                                     "steps_per_epoch": [Int64(loader.stepsPerEpoch)], "best_step": [Int64(bestStep)]],
+                                     "steps_per_epoch": [Int64(loader.stepsPerEpoch)], "best_step": [Int64(bestStep)]]
+                                  .merging(loader.stateInts(nextStep: step)) { _, new in new },
                               doubles: best.isFinite ? ["best_top1": [best]] : [:],
                               strings: ["class_names": jsonString(classNames)])
         }
@@ -108,7 +114,7 @@ struct FinetuneRunner {
             let r = try evaluator.run(model, classNames: classNames)
             progress.record(["epoch": epoch, "step": step, "val_loss": r.loss, "val_top1": r.top1, "val_top5": r.top5,
                              "val_videos": r.videos, "val_views": r.views, "eval_s": r.seconds])
-            try? r.writeReports(to: cfg.output_dir)
+            if Communicator.world.isWriter { try? r.writeReports(to: cfg.output_dir) }
             let improved = r.top1 > best
             if improved { best = r.top1; bestStep = step }
             progress.say(String(format: "eval step %d epoch %d: top-1 %.2f%%  top-5 %.2f%%  loss %.4f  (%d videos × %d views, %.1f s)%@",
@@ -133,22 +139,24 @@ struct FinetuneRunner {
                 logits = model.logits(Variable(batch.pixels), ctx)
             }
             let loss = crossEntropy(logits, labels: batch.labels, smoothing: smoothing)
-            let lossValue = Double(loss.value[flat: 0])
+            var lossValue = Double(loss.value[flat: 0])
             guard lossValue.isFinite else {
                 Tape.clear()
                 throw TrainingFailure("loss is \(lossValue) at step \(step); stopping (the last good checkpoint is kept\(lastSaved.map { ": " + $0 } ?? ""))")
             }
             let trainAcc = batchAccuracy(logits.value, labels: batch.labels)
             loss.backward()
+            lossValue = try sync.reduce(loss: lossValue).loss   // gradients averaged over the ranks
             let gradNorm = cfg.optim.clip_grad.map { clipGradNorm(paramVars, maxNorm: $0) } ?? globalGradNorm(paramVars)
-            let lr = lrAt(step), wd = wdAt(step)
+            let sstep = loader.scheduleStep(step, maxSteps: cfg.optim.max_steps)
+            let lr = lrAt(sstep), wd = wdAt(sstep)
             opt.step(lr: lr, weightDecay: wd)
             step += 1
             summary.lastStep = step
             summary.losses.append(lossValue)
 
             let dt = Date().timeIntervalSince(t0)
-            let clipsPerSec = Double(cfg.optim.batch_size) / dt
+            let clipsPerSec = Double(loader.globalBatch) / dt
             let logNow = step % cfg.log.every_steps == 0 || step == end
             progress.show(step: step, epoch: batch.epoch, loss: lossValue, lr: lr, clipsPerSec: clipsPerSec, force: logNow)
             if logNow {
@@ -157,10 +165,10 @@ struct FinetuneRunner {
                                  "data_wait_s": loader.lastWait])
             }
             // after each epoch, and at the end of the schedule: evaluate (the best is kept)
-            let epochDone = step % loader.stepsPerEpoch == 0 || step == total
+            let epochDone = batch.lastOfEpoch || step == total
             let isBest = epochDone && !StopSignal.requested ? try evaluate(epoch: batch.epoch) : false
             let regular = step % cfg.checkpoint.every_steps == 0 || step == end || StopSignal.requested
-            if regular || isBest {
+            if (regular || isBest) && Communicator.world.isWriter {
                 let ck = try checkpoint()
                 if regular {
                     try store.save(ck, step: step)
@@ -238,11 +246,11 @@ struct FinetuneRunner {
                          "val_videos": r.videos, "val_views": r.views, "eval_s": r.seconds, "eval_only": true,
                          "checkpoint": path])
         progress.finish()
-        try? r.writeReports(to: cfg.output_dir)
+        if Communicator.world.isWriter { try? r.writeReports(to: cfg.output_dir) }
         say(r.table())
         // the headline goes out even with --quiet
-        print(String(format: "top-1 %.2f%%  top-5 %.2f%%  loss %.4f  (%d videos × %d views, %.1f s; per-class table and confusion matrix in %@)",
-                     r.top1, r.top5, r.loss, r.videos, r.views, r.seconds, cfg.output_dir))
+        if Communicator.world.isWriter { print(String(format: "top-1 %.2f%%  top-5 %.2f%%  loss %.4f  (%d videos × %d views, %.1f s; per-class table and confusion matrix in %@)",
+                     r.top1, r.top5, r.loss, r.videos, r.views, r.seconds, cfg.output_dir)) }
         if let report = skippedFilesReport(val) { printErr("warning: \(report)") }
         return RunSummary(firstStep: ck.step, lastStep: ck.step, totalSteps: ck.step, losses: [], checkpoint: path)
     }

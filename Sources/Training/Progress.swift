@@ -1,7 +1,9 @@
+import Distributed
 import Foundation
 
 /// The run's voice: a live bar on a terminal, plain lines otherwise, and one JSON line per
-/// logged step in `output_dir/metrics.jsonl`.
+/// logged step in `output_dir/metrics.jsonl`. In a data-parallel run only rank 0 has one: on
+/// the other ranks it is silent and writes nothing.
 public final class Progress {
     let total: Int
     let isTTY: Bool
@@ -16,9 +18,12 @@ public final class Progress {
     ///   file, so that every logged step has exactly one line.
     public init(total: Int, metricsPath: String?, quiet: Bool = false, startStep: Int? = nil) {
         self.total = total
-        self.isTTY = isatty(1) == 1
-        self.quiet = quiet
-        if let p = metricsPath {
+        // under mpirun a rank's stdout is a pseudo-terminal even when mpirun's goes to a log:
+        // plain lines there
+        self.isTTY = isatty(1) == 1 && !Communicator.world.usesMPI
+        let writer = Communicator.world.isWriter
+        self.quiet = quiet || !writer
+        if let p = metricsPath, writer {
             if let start = startStep, let old = FileManager.default.contents(atPath: p) {
                 let kept = old.split(separator: UInt8(ascii: "\n")).filter { line in
                     guard let r = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else { return false }

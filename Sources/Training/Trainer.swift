@@ -1,6 +1,7 @@
 import Autodiff
 import Checkpoint
 import DataPipeline
+import Distributed
 import Foundation
 import NN
 import Optim
@@ -35,17 +36,19 @@ public final class Trainer {
         self.quiet = quiet
     }
 
-    func say(_ s: String) { if !quiet { print(s) } }
+    func say(_ s: String) { if !quiet && Communicator.world.isWriter { print(s) } }
 
     public func run() throws -> RunSummary {
         guard cfg.task == "pretrain" else { return try FinetuneRunner(trainer: self).run() }
         let seed = UInt64(bitPattern: Int64(cfg.seed))
+        let world = Communicator.world   // one process, or this rank of a data-parallel run
 
-        // ---- data ------------------------------------------------------------------------
+        // ---- data: this rank's share of each global batch ----------------------------------
         let dataset = try makeTrainDataset(cfg)
         let loader = BatchLoader(dataset: dataset, batchSize: cfg.optim.batch_size, seed: seed, workers: cfg.data.num_workers)
         guard loader.stepsPerEpoch > 0 else {
-            throw UserError("data.train_list: \(dataset.count) clips is fewer than one batch of optim.batch_size \(cfg.optim.batch_size)")
+            throw UserError("data.train_list: \(dataset.count) clips is fewer than one batch of optim.batch_size \(cfg.optim.batch_size)" +
+                            (world.size > 1 ? " × \(world.size) ranks" : ""))
         }
 
         // ---- model and optimizer ---------------------------------------------------------
@@ -58,14 +61,7 @@ public final class Trainer {
         let opt = AdamW(params, beta1: Float(cfg.optim.betas[0]), beta2: Float(cfg.optim.betas[1]), eps: Float(cfg.optim.eps))
         let maskGen = MaskGenerator(MaskType(rawValue: cfg.mask.type)!, ratio: cfg.mask.ratio, config: mc)
 
-        // ---- schedule: a pure function of the step ---------------------------------------
-        let total = cfg.optim.max_steps ?? cfg.optim.epochs * loader.stepsPerEpoch
-        let warmup = cfg.optim.warmup_steps ?? Int(cfg.optim.warmup_epochs * Double(loader.stepsPerEpoch))
-        let lrAt = CosineSchedule(base: cfg.optim.lr, final: cfg.optim.min_lr, totalSteps: total, warmupSteps: warmup)
-        let wdAt = CosineSchedule(base: cfg.optim.weight_decay, final: cfg.optim.weight_decay_end ?? cfg.optim.weight_decay,
-                                  totalSteps: total)
-
-        // ---- output dir, resume ----------------------------------------------------------
+        // ---- output dir, resume (rank 0 reads the checkpoint; the others get it from rank 0) ---
         let store = try prepareOutputDir(cfg, writeConfig: false)
         var step = 0
         if let ck = try findResume(store) {
@@ -74,28 +70,46 @@ public final class Trainer {
             try ModelState.loadMoments(opt, from: ck.ck, path: ck.path)
             opt.stepCount = Int(ck.ck.ints["optimizer_step"]?.first ?? Int64(ck.ck.step))
             step = ck.ck.step
+            if let note = loader.resume(atStep: step, from: ck.ck) { say("note: " + note) }
             say("resumed from \(ck.path) at step \(step)")
         }
+        try startDataParallel(params, opt, step: &step, loader: loader)
         writeResolvedConfig(cfg)   // only once a resume was accepted: a refused run leaves the old one
+
+        // ---- schedule: a pure function of the step ---------------------------------------
+        // (of where the step is in the data when the run resumed with another global batch)
+        let total = loader.totalSteps(epochs: cfg.optim.epochs, maxSteps: cfg.optim.max_steps)
+        let scheduleTotal = cfg.optim.max_steps ?? cfg.optim.epochs * loader.stepsPerEpoch
+        let warmup = cfg.optim.warmup_steps ?? Int(cfg.optim.warmup_epochs * Double(loader.stepsPerEpoch))
+        let lrAt = CosineSchedule(base: cfg.optim.lr, final: cfg.optim.min_lr, totalSteps: scheduleTotal, warmupSteps: warmup)
+        let wdAt = CosineSchedule(base: cfg.optim.weight_decay, final: cfg.optim.weight_decay_end ?? cfg.optim.weight_decay,
+                                  totalSteps: scheduleTotal)
         let end = min(total, stopAt ?? total)
+        let perStep = world.size > 1 ? "batch \(cfg.optim.batch_size) × \(world.size) ranks = \(loader.globalBatch) clips/step, " : ""
         say("pretraining \(mc.encoder_embed_dim)/\(mc.encoder_depth) encoder, \(model.parameterCount) parameters, " +
-            "\(dataset.count) clips, \(loader.stepsPerEpoch) steps/epoch, steps \(step)..<\(end) of \(total)")
+            "\(dataset.count) clips, \(perStep)\(loader.stepsPerEpoch) steps/epoch, steps \(step)..<\(end) of \(total)")
 
         StopSignal.install()
         let progress = Progress(total: total, metricsPath: cfg.output_dir + "/metrics.jsonl", quiet: quiet, startStep: step)
         defer { progress.finish() }
         var summary = RunSummary(firstStep: step, lastStep: step, totalSteps: total, losses: [])
         let paramVars = params.map(\.1)
+        let sync = GradientSync(paramVars)   // the step's one allreduce (nothing in a plain run)
         var lastSaved: String? = nil
 
+        // every rank checks (the replicas are identical, so they agree); rank 0 writes
         func saveCheckpoint() throws {
-            guard ModelState.allFinite(model) else { throw TrainingFailure("parameters are not finite at step \(step); not saving") }
+            guard ModelState.allFinite(model) else {
+                throw agreed(TrainingFailure("parameters are not finite at step \(step); not saving"))
+            }
+            try verifyReplicas(paramVars, opt, step: step, warn: { if world.isWriter { printErr($0) } })
+            guard world.isWriter else { return }
             let (m, v) = ModelState.moments(opt)
-            let ck = Checkpoint(task: cfg.task, step: step, epoch: step / loader.stepsPerEpoch, config: cfg.json(),
+            let ck = Checkpoint(task: cfg.task, step: step, epoch: loader.position(ofStep: step).epoch, config: cfg.json(),
                                 model: ModelState.tensors(of: model), expAvg: m, expAvgSq: v,
-                                ints: ["optimizer_step": [Int64(opt.stepCount)], "seed": [Int64(cfg.seed)],
-                                       "next_step": [Int64(step)], "epoch_position": [Int64(step % loader.stepsPerEpoch)],
-                                       "steps_per_epoch": [Int64(loader.stepsPerEpoch)]],
+                                ints: (["optimizer_step": [Int64(opt.stepCount)], "seed": [Int64(cfg.seed)],
+                                        "next_step": [Int64(step)]] as [String: [Int64]])
+                                    .merging(loader.stateInts(nextStep: step)) { _, new in new },
                                 strings: ["class_names": jsonString(dataset.classNames)])
             try store.save(ck, step: step)
             lastSaved = store.path(step: step)
@@ -106,36 +120,55 @@ public final class Trainer {
         // ---- the loop --------------------------------------------------------------------
         while step < end {
             let t0 = Date()
-            let batch = try loader.next(step: step, lastStep: end)
-            var maskRngs = batch.indices.map { RNG(seed, UInt64(batch.epoch), UInt64($0), 0x3A5C) }
-            let mask = maskGen.batch(&maskRngs)
-            let ctx = ForwardContext(training: true, rng: RNG(seed, UInt64(step), 0xD409))
-
+            var epoch = 0
+            var lossValue = Double.nan
+            var failure: Error? = nil
             model.zeroGrad()
-            let loss = model.loss(batch.pixels, mask: mask, ctx)
-            let lossValue = Double(loss.value[flat: 0])
+            do {
+                let batch = try loader.next(step: step, lastStep: end)
+                epoch = batch.epoch
+                // masks from (seed, epoch, global sample index): the same for any number of ranks
+                var maskRngs = batch.indices.map { RNG(seed, UInt64(batch.epoch), UInt64($0), 0x3A5C) }
+                let mask = maskGen.batch(&maskRngs)
+                let ctx = ForwardContext(training: true, rng: world.rank == 0 ? RNG(seed, UInt64(step), 0xD409)
+                                                                          : RNG(seed, UInt64(step), 0xD409, UInt64(world.rank)))
+                let loss = model.loss(batch.pixels, mask: mask, ctx)
+                lossValue = Double(loss.value[flat: 0])
+                if lossValue.isFinite { loss.backward() } else { Tape.clear() }
+            } catch {
+                if world.size == 1 { throw error }
+                failure = error   // every rank stops with it at the allreduce
+            }
+            // gradients averaged over the ranks; the mean loss of the global batch
+            lossValue = try sync.reduce(loss: lossValue, failure: failure).loss
             guard lossValue.isFinite else {
                 Tape.clear()
                 // steps are counted from 1 in the progress lines, metrics and checkpoint names
                 let kept = lastSaved ?? store.list().first?.path
-                throw TrainingFailure("loss is \(lossValue) at step \(step + 1); stopping (the last good checkpoint is kept\(kept.map { ": " + $0 } ?? ""))")
+                throw agreed(TrainingFailure("loss is \(lossValue) at step \(step + 1); stopping (the last good checkpoint is kept\(kept.map { ": " + $0 } ?? ""))"))
             }
-            loss.backward()
             let gradNorm = cfg.optim.clip_grad.map { clipGradNorm(paramVars, maxNorm: $0) } ?? globalGradNorm(paramVars)
-            let lr = lrAt(step), wd = wdAt(step)
+            let sstep = loader.scheduleStep(step, maxSteps: cfg.optim.max_steps)
+            let lr = lrAt(sstep), wd = wdAt(sstep)
             opt.step(lr: lr, weightDecay: wd)
             step += 1
             summary.lastStep = step
             summary.losses.append(lossValue)
 
             let dt = Date().timeIntervalSince(t0)
-            let clipsPerSec = Double(cfg.optim.batch_size) / dt
+            let clipsPerSec = Double(loader.globalBatch) / dt
             let logNow = step % cfg.log.every_steps == 0 || step == end
-            progress.show(step: step, epoch: batch.epoch, loss: lossValue, lr: lr, clipsPerSec: clipsPerSec, force: logNow)
+            progress.show(step: step, epoch: epoch, loss: lossValue, lr: lr, clipsPerSec: clipsPerSec, force: logNow)
             if logNow {
-                progress.record(["step": step, "epoch": batch.epoch, "loss": lossValue, "lr": lr, "weight_decay": wd,
-                                 "grad_norm": gradNorm, "clips_per_s": clipsPerSec, "step_s": dt,
-                                 "data_wait_s": loader.lastWait])
+                var record: [String: Any] = ["step": step, "epoch": epoch, "loss": lossValue, "lr": lr, "weight_decay": wd,
+                                             "grad_norm": gradNorm, "clips_per_s": clipsPerSec, "step_s": dt,
+                                             "data_wait_s": loader.lastWait]
+                if world.usesMPI {
+                    record["ranks"] = world.size
+                    record["effective_batch"] = loader.globalBatch
+                    record["allreduce_s"] = sync.lastReduceSeconds
+                }
+                progress.record(record)
             }
             if step % cfg.checkpoint.every_steps == 0 || step == end || StopSignal.requested {
                 try saveCheckpoint()
@@ -152,9 +185,10 @@ public final class Trainer {
     struct Found { let ck: Checkpoint; let path: String }
 
     /// `resume`: "auto" → newest readable checkpoint in output_dir (none: start fresh);
-    /// a path → that file, which must read.
+    /// a path → that file, which must read. Only rank 0 of a data-parallel run reads it (the
+    /// others receive its state from rank 0: `startDataParallel`).
     func findResume(_ store: CheckpointStore) throws -> Found? {
-        guard let r = resume else { return nil }
+        guard let r = resume, Communicator.world.isWriter else { return nil }
         if r == "auto" {
             guard let ck = store.latestReadable(warn: { printErr($0) }) else { return nil }
             return Found(ck: ck, path: store.path(step: ck.step))
@@ -178,13 +212,20 @@ public struct TrainingFailure: Error, CustomStringConvertible {
     public var description: String { message }
 }
 
+/// `error` as every rank of a data-parallel run meets it (rank 0 reports it); itself in a plain run.
+func agreed(_ error: Error, _ world: Communicator = .world) -> Error {
+    guard world.size > 1 else { return error }
+    return CollectiveFailure(underlying: error, code: failureLine(error).code, report: world.isWriter)
+}
+
 func jsonString(_ v: Any) -> String {
     String(data: try! JSONSerialization.data(withJSONObject: v, options: [.sortedKeys]), encoding: .utf8)!
 }
 
 /// Makes output_dir, clears stale temporaries, writes the resolved config (unless the caller
-/// does it later with `writeResolvedConfig`).
+/// does it later with `writeResolvedConfig`). Only rank 0 of a data-parallel run touches output_dir.
 func prepareOutputDir(_ cfg: TrainConfig, writeConfig: Bool = true) throws -> CheckpointStore {
+    guard Communicator.world.isWriter else { return CheckpointStore(dir: cfg.output_dir, keepLast: cfg.checkpoint.keep_last) }
     do {
         try FileManager.default.createDirectory(atPath: cfg.output_dir, withIntermediateDirectories: true)
     } catch {
@@ -197,5 +238,6 @@ func prepareOutputDir(_ cfg: TrainConfig, writeConfig: Bool = true) throws -> Ch
 }
 
 func writeResolvedConfig(_ cfg: TrainConfig) {
+    guard Communicator.world.isWriter else { return }
     try? cfg.json().write(toFile: cfg.output_dir + "/config.json", atomically: true, encoding: .utf8)
 }
