@@ -51,7 +51,7 @@ struct FinetuneRunner {
                                   totalSteps: total)
 
         // ---- output dir, resume or init --------------------------------------------------
-        let store = try prepareOutputDir(cfg)
+        let store = CheckpointStore(dir: cfg.output_dir, keepLast: cfg.checkpoint.keep_last)
         var step = 0
         var best = -Double.infinity, bestStep = -1
         if let ck = try trainer.findResume(store) {
@@ -64,7 +64,8 @@ struct FinetuneRunner {
             if let s = ck.ck.ints["best_step"]?.first { bestStep = Int(s) }
             if let note = loader.resume(atStep: step, from: ck.ck) { say("note: " + note) }
             say("resumed from \(ck.path) at step \(step)")
-        } else if let from = cfg.checkpoint.init_from {
+        } else if let initFrom = cfg.checkpoint.init_from {
+            let from = try FinetuneInit.resolve(initFrom)
             let report = try FinetuneInit.load(model, path: from)
             for l in report.lines(path: from) { say(l) }
             let freshEncoder = report.new.filter { !$0.hasPrefix("fc_norm.") && !$0.hasPrefix("head.") }
@@ -75,6 +76,7 @@ struct FinetuneRunner {
         } else {
             say("checkpoint.init_from is null: the classifier starts from random weights (training from scratch)")
         }
+        _ = try prepareOutputDir(cfg)   // once the resume or init was accepted
         try startDataParallel(model.namedParameters(), opt, step: &step, loader: loader)   // rank 0's state on every rank
         total = loader.totalSteps(epochs: cfg.optim.epochs, maxSteps: cfg.optim.max_steps)
         let end = min(total, stopAt ?? total)
@@ -86,7 +88,7 @@ struct FinetuneRunner {
             (val.map { ", evaluating \($0.count) videos × \(views) views after each epoch" } ?? ", no data.val_list: no evaluation"))
 
         StopSignal.install()
-        let progress = Progress(total: total, metricsPath: cfg.output_dir + "/metrics.jsonl", quiet: trainer.quiet)
+        let progress = Progress(total: total, metricsPath: cfg.output_dir + "/metrics.jsonl", quiet: trainer.quiet, startStep: step)
         defer { progress.finish() }
         var summary = RunSummary(firstStep: step, lastStep: step, totalSteps: total, losses: [])
         let paramVars = trainable.map(\.1)
@@ -142,7 +144,9 @@ struct FinetuneRunner {
             var lossValue = Double(loss.value[flat: 0])
             guard lossValue.isFinite else {
                 Tape.clear()
-                throw TrainingFailure("loss is \(lossValue) at step \(step); stopping (the last good checkpoint is kept\(lastSaved.map { ": " + $0 } ?? ""))")
+                // steps are counted from 1 in the progress lines, metrics and checkpoint names
+                let kept = lastSaved ?? store.list().first?.path
+                throw TrainingFailure("loss is \(lossValue) at step \(step + 1); stopping (the last good checkpoint is kept\(kept.map { ": " + $0 } ?? ""))")
             }
             let trainAcc = batchAccuracy(logits.value, labels: batch.labels)
             loss.backward()

@@ -98,6 +98,20 @@ public enum FinetuneInit {
         return report
     }
 
+    /// `checkpoint.init_from` as a file: a folder (a pretraining run's output_dir) stands for
+    /// its newest `checkpoint-STEP.h5`.
+    public static func resolve(_ path: String) throws -> String {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
+            throw UserError("checkpoint.init_from \(path): no such file or folder")
+        }
+        guard isDir.boolValue else { return path }
+        guard let newest = CheckpointStore(dir: path, keepLast: 1).list().first else {
+            throw UserError("checkpoint.init_from \(path): a folder without checkpoint-STEP.h5 files (is the pretraining run there?)")
+        }
+        return newest.path
+    }
+
     /// Reads `path` and loads it (`load(_:from:path:)`); an unreadable file is a `UserError`.
     @discardableResult
     public static func load(_ classifier: Classifier, path: String) throws -> InitReport {

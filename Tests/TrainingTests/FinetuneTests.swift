@@ -212,9 +212,10 @@ final class FinetuneTests: XCTestCase {
     }
 
     func testFullFineTuningMovesTheEncoderAndResumesExactly() throws {
-        let pre = dir + "/pre.h5"
+        // init_from a pretraining run's folder: its newest checkpoint
+        let pre = dir + "/pre/checkpoint-00000007.h5"
         _ = try ftWritePretrainCheckpoint(ftModelConfig(classes: 2), to: pre)
-        let extra: [String: Any] = ["checkpoint": ["init_from": pre, "every_steps": 2], "model": ["num_classes": 2],
+        let extra: [String: Any] = ["checkpoint": ["init_from": dir + "/pre", "every_steps": 2], "model": ["num_classes": 2],
                                     "optim": ["max_steps": 4, "batch_size": 4, "warmup_steps": 1]]
         let a = try Trainer(config: try ftRunConfig(task: "finetune", dir: dir + "/a", extra: extra), quiet: true).run()
         let b1 = try Trainer(config: try ftRunConfig(task: "finetune", dir: dir + "/b", extra: extra), stopAt: 2, quiet: true).run()
