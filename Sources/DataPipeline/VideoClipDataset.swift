@@ -6,7 +6,8 @@ import VideoIO
 public enum ClipMode: Equatable {
     /// Pretraining: random clip start, the original's multi-scale crop, resized to `inputSize`.
     case pretrain
-    /// Fine-tuning: random clip start, random resized crop, horizontal flip with p = 0.5.
+    /// Fine-tuning: random clip start, random resized crop (area fraction from
+    /// `ClipOptions.minCropArea` to 1), horizontal flip with p = `ClipOptions.flipProbability`.
     case finetune
     /// Evaluation: clip `segment` of `segments` evenly spaced ones (the centre when
     /// `segments` is 1), short side resized to `inputSize`, crop `crop` of `crops` along the long
@@ -37,10 +38,16 @@ public struct ClipOptions: Equatable {
     /// enlarged; the crop is then resized to `inputSize`. Evaluation decodes with the short
     /// side at exactly `inputSize`.
     public var trainDecodeScale: Double
+    /// Fine-tuning: probability of mirroring a clip horizontally (the original's 0.5; 0 for
+    /// direction-sensitive classes).
+    public var flipProbability: Double
+    /// Fine-tuning: the random resized crop's smallest area fraction (the original's 0.08).
+    public var minCropArea: Double
 
     public init(numFrames: Int = 16, samplingRate: Int = 4, inputSize: Int = 224,
                 mean: [Float] = [0.485, 0.456, 0.406], std: [Float] = [0.229, 0.224, 0.225],
-                sampling: FrameSampling = .dense, decodeTimeout: Double? = 30, trainDecodeScale: Double = 320.0 / 224.0) {
+                sampling: FrameSampling = .dense, decodeTimeout: Double? = 30, trainDecodeScale: Double = 320.0 / 224.0,
+                flipProbability: Double = 0.5, minCropArea: Double = 0.08) {
         self.numFrames = numFrames
         self.samplingRate = samplingRate
         self.inputSize = inputSize
@@ -49,6 +56,8 @@ public struct ClipOptions: Equatable {
         self.sampling = sampling
         self.decodeTimeout = decodeTimeout
         self.trainDecodeScale = trainDecodeScale
+        self.flipProbability = flipProbability
+        self.minCropArea = minCropArea
     }
 }
 
@@ -197,7 +206,9 @@ public final class VideoClipDataset: ClipDataset {
         let box: CropBox
         switch mode {
         case .pretrain: box = ClipTransform.multiScaleCrop(width: dw, height: dh, inputSize: options.inputSize, rng: &rng)
-        case .finetune: box = ClipTransform.randomResizedCrop(width: dw, height: dh, rng: &rng)
+        case .finetune: box = ClipTransform.randomResizedCrop(width: dw, height: dh, rng: &rng,
+                                                                       scale: min(options.minCropArea, 1)...1.0,
+                                                                       flipProbability: options.flipProbability)
         case let .eval(_, _, c, n): box = ClipTransform.evalCrop(width: dw, height: dh, size: options.inputSize, index: c, count: n)
         }
         return rgb.withUnsafeBufferPointer {

@@ -42,6 +42,11 @@ public struct TrainConfig: Codable, Equatable {
         public var num_workers: Int
         public var sampling: String            // "dense" (original) | "uniform"
         public var decode_timeout_s: Double
+        /// Fine-tuning: mirror training clips with p = 0.5 (the original; turn off for
+        /// direction-sensitive classes such as Something-Something's).
+        public var horizontal_flip: Bool
+        /// Fine-tuning: the random resized crop's smallest area fraction (the original's 0.08).
+        public var min_crop_area: Double
     }
     public struct Optim: Codable, Equatable {
         public var batch_size: Int
@@ -106,7 +111,7 @@ public struct TrainConfig: Codable, Equatable {
                 "train_list": NSNull(), "val_list": NSNull(), "root": NSNull(),
                 "num_frames": 16, "sampling_rate": pre ? 4 : 4, "input_size": 224,
                 "mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225], "num_workers": 2,
-                "sampling": "dense", "decode_timeout_s": 30.0,
+                "sampling": "dense", "decode_timeout_s": 30.0, "horizontal_flip": true, "min_crop_area": 0.08,
             ] as [String: Any],
             "optim": [
                 "batch_size": pre ? 8 : 8, "epochs": pre ? 800 : 100, "max_steps": NSNull(),
@@ -312,6 +317,7 @@ extension TrainConfig {
         need(data.std.allSatisfy { $0 > 0 }, "data.std: every value must be positive")
         need(data.sampling == "dense" || data.sampling == "uniform", "data.sampling: must be \"dense\" or \"uniform\", got \"\(data.sampling)\"")
         need(data.decode_timeout_s > 0, "data.decode_timeout_s: must be positive")
+        need(data.min_crop_area > 0 && data.min_crop_area <= 1, "data.min_crop_area: must be in (0, 1], got \(data.min_crop_area)")
         need(optim.batch_size > 0, "optim.batch_size: must be positive, got \(optim.batch_size)")
         need(optim.epochs > 0, "optim.epochs: must be positive, got \(optim.epochs)")
         if let m = optim.max_steps { need(m > 0, "optim.max_steps: must be positive, got \(m)") }

@@ -7,7 +7,8 @@ public func clipOptions(_ cfg: TrainConfig) -> ClipOptions {
     ClipOptions(numFrames: cfg.data.num_frames, samplingRate: cfg.data.sampling_rate, inputSize: cfg.data.input_size,
                 mean: cfg.data.mean.map(Float.init), std: cfg.data.std.map(Float.init),
                 sampling: FrameSampling(rawValue: cfg.data.sampling) ?? .dense,
-                decodeTimeout: cfg.data.decode_timeout_s)
+                decodeTimeout: cfg.data.decode_timeout_s,
+                flipProbability: cfg.data.horizontal_flip ? 0.5 : 0, minCropArea: cfg.data.min_crop_area)
 }
 
 /// A list file or class-per-folder directory as the trainer's dataset. `training`: pretraining
