@@ -40,7 +40,7 @@ final class FlipOptionTests: TempDirTestCase {
         let list = try VideoList.load(path("syn/train.csv"))
         func ds(_ flip: Bool?) throws -> VideoClipDataset {
             var cfg = try TrainConfig.load(path: nil, overrides: ["task=finetune", "data.num_frames=4", "data.sampling_rate=2",
-                                                                  "data.input_size=24"])
+                                                                  "data.input_size=32"])
             if let flip { cfg.data.horizontal_flip = flip }
             var o = clipOptions(cfg)
             if flip == nil { o.flipProbability = 1 }   // always mirrored: the reference
