@@ -184,6 +184,9 @@ struct FinetuneRunner {
                     progress.say("saved \(store.bestPath) (top-1 \(String(format: "%.2f", best))%)")
                 }
             }
+            if (regular || epochDone) && Communicator.world.isWriter {
+                CheckpointPictures.redrawCurves(outputDir: cfg.output_dir)  // never throws; warns on failure
+            }
             if StopSignal.requested { summary.stoppedBySignal = true; break }
         }
         if best.isFinite { say(String(format: "best top-1 %.2f%% at step %d: %@", best, bestStep, store.bestPath)) }

@@ -176,6 +176,7 @@ public final class Trainer {
             if StopSignal.requested { summary.stoppedBySignal = true; break }
         }
         summary.checkpoint = lastSaved ?? store.list().first?.path
+        if Communicator.world.isWriter, let report = skippedFilesReport(dataset) { printErr("warning: \(report)") }
         return summary
     }
 
