@@ -2,9 +2,23 @@
 # Runs the whole test suite in release mode (numeric code is 10-100x slower in debug), with
 # -enable-testing so tests may use @testable imports. The CLI tests run the built
 # executables, which `swift build` makes first with the same flags (one build, not two).
+# Ends with one plain line "N passed, N failed" counted from XCTest's summary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 flags=(-c release -Xswiftc -enable-testing)
 swift build "${flags[@]}"
-swift test "${flags[@]}" "$@"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+set +e
+swift test "${flags[@]}" --disable-swift-testing "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+# XCTest's last "Executed N tests, with F failures" line is the total over all suites.
+summary=$(grep -E "Executed [0-9]+ tests?, with [0-9]+ failures?" "$log" | tail -n 1 || true)
+if [ -n "$summary" ]; then
+  total=$(echo "$summary" | sed -E 's/.*Executed ([0-9]+) tests?.*/\1/')
+  failed=$(echo "$summary" | sed -E 's/.*with ([0-9]+) failures?.*/\1/')
+  echo "$((total - failed)) passed, $failed failed"
+fi
+exit "$status"
