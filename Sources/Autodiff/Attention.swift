@@ -62,21 +62,18 @@ struct AttentionDims {
     }
 }
 
-/// Runs body over disjoint ranges of the items, in parallel with single-threaded BLAS when the
+/// Runs body over disjoint ranges of the items, in parallel (each GEMM inside stays on its core) when the
 /// work is worth it; each range gets its own scratch of `scratchCount` floats.
 private func attentionRun(_ dm: AttentionDims, scratchCount: Int,
                           _ body: (Range<Int>, UnsafeMutablePointer<Float>) -> Void) {
     let items = dm.items
     if items == 0 { return }
     if Threads.count > 1 && items > 1 && dm.flops >= 200_000 {
-        let saved = Threads.blasThreads
-        Threads.setBLASThreads(1)
         parallelFor(items, minChunk: 1) { r in
             let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(scratchCount, 1))
             body(r, scratch)
             scratch.deallocate()
         }
-        Threads.setBLASThreads(saved)
     } else {
         let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(scratchCount, 1))
         body(0..<items, scratch)

@@ -2,25 +2,19 @@ import CBLAS
 import Dispatch
 import Foundation
 
-/// How many cores vmae's own kernels and OpenBLAS use. Set once at start (`--threads`).
+/// How many cores vmae's kernels use (OpenBLAS always runs at one thread). Set once at start (`--threads`).
 public enum Threads {
     /// Cores for vmae's kernels (all by default). First use also sets OpenBLAS to one thread.
     nonisolated(unsafe) public private(set) static var count: Int = {
         vmae_blas_set_threads(1)
         return ProcessInfo.processInfo.activeProcessorCount
     }()
-    nonisolated(unsafe) public private(set) static var blasThreads: Int = 1
 
     /// Use `n` cores. OpenBLAS itself stays at one thread: `BLAS.gemm` splits large products
     /// over the cores with Dispatch, like every other kernel, so the two pools never compete.
     public static func configure(_ n: Int) {
         count = max(1, n)
-        setBLASThreads(1)
-    }
-
-    public static func setBLASThreads(_ n: Int) {
-        blasThreads = n
-        vmae_blas_set_threads(Int32(n))
+        vmae_blas_set_threads(1)
     }
 
     /// The cores this process may run on (its CPU affinity, e.g. one core when mpirun binds
