@@ -74,6 +74,14 @@ public struct TrainConfig: Codable, Equatable {
         public var freeze_encoder: Bool
         public var test_num_segment: Int
         public var test_num_crop: Int
+        /// timm's Mixup as the original's fine-tuning uses it (mode "batch"): the Beta(α, α) of
+        /// mixup and of cutmix (0 turns that one off), the chance a batch is mixed at all, and the
+        /// chance of cutmix rather than mixup when both are on. Both 0, or mixup_prob 0: no mixing,
+        /// hard labels and the plain smoothed cross-entropy.
+        public var mixup: Double
+        public var cutmix: Double
+        public var mixup_prob: Double
+        public var mixup_switch_prob: Double
     }
     public struct Log: Codable, Equatable {
         public var every_steps: Int
@@ -121,7 +129,8 @@ public struct TrainConfig: Codable, Equatable {
                 "layer_decay": 0.75, "label_smoothing": 0.1,
             ] as [String: Any],
             "checkpoint": ["every_steps": 100, "keep_last": 3, "resume": NSNull(), "init_from": NSNull()] as [String: Any],
-            "finetune": ["freeze_encoder": false, "test_num_segment": 2, "test_num_crop": 3] as [String: Any],
+            "finetune": ["freeze_encoder": false, "test_num_segment": 2, "test_num_crop": 3,
+                         "mixup": 0.8, "cutmix": 1.0, "mixup_prob": 1.0, "mixup_switch_prob": 0.5] as [String: Any],
             "log": ["every_steps": 10] as [String: Any],
         ]
     }
@@ -335,6 +344,11 @@ extension TrainConfig {
         need(checkpoint.keep_last > 0, "checkpoint.keep_last: must be at least 1, got \(checkpoint.keep_last)")
         need(finetune.test_num_segment > 0, "finetune.test_num_segment: must be positive")
         need(finetune.test_num_crop > 0, "finetune.test_num_crop: must be positive")
+        need(finetune.mixup >= 0, "finetune.mixup: must not be negative (the Beta(α, α) of mixup; 0 turns mixup off), got \(finetune.mixup)")
+        need(finetune.cutmix >= 0, "finetune.cutmix: must not be negative (the Beta(α, α) of cutmix; 0 turns cutmix off), got \(finetune.cutmix)")
+        need(finetune.mixup_prob >= 0 && finetune.mixup_prob <= 1, "finetune.mixup_prob: must be in [0, 1], got \(finetune.mixup_prob)")
+        need(finetune.mixup_switch_prob >= 0 && finetune.mixup_switch_prob <= 1,
+             "finetune.mixup_switch_prob: must be in [0, 1], got \(finetune.mixup_switch_prob)")
         need(log.every_steps > 0, "log.every_steps: must be positive, got \(log.every_steps)")
         if p.isEmpty {
             let mc = modelConfig(numClasses: model.num_classes ?? 2)

@@ -10,7 +10,8 @@ import VideoMAE
 
 /// Fine-tuning (task "finetune"), read top to bottom like the pretraining loop: data, the
 /// classifier (initialized from `checkpoint.init_from`), AdamW with layer-wise lr decay, the
-/// same schedules; resume; then steps of softmax cross-entropy with label smoothing; after every
+/// same schedules; resume; then steps of softmax cross-entropy with label smoothing (on mixup /
+/// cutmix soft targets unless `finetune.mixup` and `finetune.cutmix` are 0); after every
 /// epoch an evaluation on `data.val_list` (multi-view), a metrics line, and the best checkpoint
 /// by top-1 kept as `checkpoint-best.h5`. `--eval-only` evaluates a fine-tuned checkpoint.
 struct FinetuneRunner {
@@ -42,6 +43,7 @@ struct FinetuneRunner {
         let freeze = cfg.finetune.freeze_encoder
         let (opt, trainable) = FinetuneRunner.optimizer(for: model, cfg)
         let smoothing = Float(cfg.optim.label_smoothing)
+        let mixing = MixupSettings(cfg.finetune)
 
         // ---- schedule: a pure function of the step ---------------------------------------
         var total = cfg.optim.max_steps ?? cfg.optim.epochs * loader.stepsPerEpoch
@@ -84,7 +86,9 @@ struct FinetuneRunner {
         say("fine-tuning \(mc.encoder_embed_dim)/\(mc.encoder_depth) encoder\(freeze ? " (frozen: linear probe)" : ""), " +
             "\(k) classes, \(trainable.reduce(0) { $0 + $1.1.count }) trainable of \(model.parameterCount) parameters, " +
             "layer_decay \(cfg.optim.layer_decay), \(dataset.count) clips, \(loader.stepsPerEpoch) steps/epoch, " +
-            "steps \(step)..<\(end) of \(total)" +
+            "steps \(step)..<\(end) of \(total), " +
+            (mixing.enabled ? "mixup \(mixing.mixup) / cutmix \(mixing.cutmix) (p \(mixing.prob), switch \(mixing.switchProb))"
+                            : "no mixup/cutmix") +
             (val.map { ", evaluating \($0.count) videos × \(views) views after each epoch" } ?? ", no data.val_list: no evaluation"))
 
         StopSignal.install()
@@ -131,16 +135,23 @@ struct FinetuneRunner {
             let batch = try loader.next(step: step, lastStep: end)
             let ctx = ForwardContext(training: true, rng: RNG(seed, UInt64(step), 0xD409))
 
+            // mixup / cutmix of this rank's batch (timm's Mixup, mode "batch"): draws from (seed, step, rank)
+            var mixRNG = Mixup.rng(seed: seed, step: step, rank: Communicator.world.rank)
+            let mix = Mixup.apply(mixing, pixels: batch.pixels, labels: batch.labels, classes: k,
+                                  smoothing: cfg.optim.label_smoothing, rng: &mixRNG)
+
             model.zeroGrad()
             let logits: Variable
             if freeze {
                 // linear probe: the encoder runs as in inference and records nothing
-                let features = Tape.noGrad { meanTokens(model.encoder(Variable(batch.pixels), visible: nil, ForwardContext.inference())) }
+                let features = Tape.noGrad { meanTokens(model.encoder(Variable(mix.pixels), visible: nil, ForwardContext.inference())) }
                 logits = model.head(model.fcNorm(Variable(features.value)))
             } else {
-                logits = model.logits(Variable(batch.pixels), ctx)
+                logits = model.logits(Variable(mix.pixels), ctx)
             }
-            let loss = crossEntropy(logits, labels: batch.labels, smoothing: smoothing)
+            // mixing on: soft targets (label smoothing folded in, as timm); off: the hard labels
+            let loss = mix.targets.map { softTargetCrossEntropy(logits, targets: $0) }
+                ?? crossEntropy(logits, labels: batch.labels, smoothing: smoothing)
             var lossValue = Double(loss.value[flat: 0])
             guard lossValue.isFinite else {
                 Tape.clear()
@@ -148,7 +159,7 @@ struct FinetuneRunner {
                 let kept = lastSaved ?? store.list().first?.path
                 throw TrainingFailure("loss is \(lossValue) at step \(step + 1); stopping (the last good checkpoint is kept\(kept.map { ": " + $0 } ?? ""))")
             }
-            let trainAcc = batchAccuracy(logits.value, labels: batch.labels)
+            let trainAcc = batchAccuracy(logits.value, labels: mix.accuracyLabels)   // each sample's dominant label
             loss.backward()
             lossValue = try sync.reduce(loss: lossValue).loss   // gradients averaged over the ranks
             let gradNorm = cfg.optim.clip_grad.map { clipGradNorm(paramVars, maxNorm: $0) } ?? globalGradNorm(paramVars)
@@ -164,9 +175,11 @@ struct FinetuneRunner {
             let logNow = step % cfg.log.every_steps == 0 || step == end
             progress.show(step: step, epoch: batch.epoch, loss: lossValue, lr: lr, clipsPerSec: clipsPerSec, force: logNow)
             if logNow {
-                progress.record(["step": step, "epoch": batch.epoch, "loss": lossValue, "train_acc": trainAcc, "lr": lr,
-                                 "weight_decay": wd, "grad_norm": gradNorm, "clips_per_s": clipsPerSec, "step_s": dt,
-                                 "data_wait_s": loader.lastWait])
+                var fields: [String: Any] = ["step": step, "epoch": batch.epoch, "loss": lossValue, "train_acc": trainAcc, "lr": lr,
+                                             "weight_decay": wd, "grad_norm": gradNorm, "clips_per_s": clipsPerSec, "step_s": dt,
+                                             "data_wait_s": loader.lastWait]
+                if mixing.enabled { fields["mix_lam"] = mix.draw.lam }   // this rank's batch's lam (1: not mixed)
+                progress.record(fields)
             }
             // after each epoch, and at the end of the schedule: evaluate (the best is kept)
             let epochDone = batch.lastOfEpoch || step == total
