@@ -274,7 +274,7 @@ final class DistributedTests: XCTestCase {
         let root = TT.scratch("dp-start", self)
         let cfg = try TT.writeConfig(TT.tinyTree(outputDir: root + "/out", steps: 1000), to: root + "/c.json")
         let t0 = Date()
-        let r = try MPIRun(try mpirunPath(), mpiFlags(1) + [try TT.binary("vmae-train"), "--config", cfg, "--quiet",
+        let r = try startMpirun(try mpirunPath(), mpiFlags(1) + [try TT.binary("vmae-train"), "--config", cfg, "--quiet",
                                                             ":", "-np", "1", "/bin/false"], scratch: root).wait(timeout: 60)
         XCTAssertLessThan(Date().timeIntervalSince(t0), 30)
         XCTAssertNotEqual(r.status, 0)
@@ -374,9 +374,9 @@ final class DistributedTests: XCTestCase {
         try startMPI(np, root, name, tree, args).wait(timeout: timeout)
     }
 
-    func startMPI(_ np: Int, _ root: String, _ name: String, _ tree: [String: Any], _ args: [String]) throws -> MPIRun {
+    func startMPI(_ np: Int, _ root: String, _ name: String, _ tree: [String: Any], _ args: [String]) throws -> TT.Running {
         let cfg = try TT.writeConfig(tree, to: root + "/\(name)-\(UUID().uuidString.prefix(6)).json")
-        return try MPIRun(try mpirunPath(), mpiFlags(np) + [try TT.binary("vmae-train"), "--config", cfg] + args, scratch: root)
+        return try startMpirun(try mpirunPath(), mpiFlags(np) + [try TT.binary("vmae-train"), "--config", cfg] + args, scratch: root)
     }
 
     /// Open MPI's launcher (a failure, not a skip, when it is missing: scripts/install-deps.sh
@@ -416,43 +416,12 @@ final class DistributedTests: XCTestCase {
 /// `mpirun …` with its output in files, in an environment that lets it run anywhere a test may
 /// run: as root, with more ranks than cores, over shared memory without the single-copy
 /// mechanism some containers forbid.
-final class MPIRun {
-    let process = Process()
-    let outPath: String
-    let errPath: String
-
-    init(_ mpirun: String, _ args: [String], scratch: String) throws {
-        let id = UUID().uuidString.prefix(8)
-        outPath = scratch + "/mpirun-\(id).out"
-        errPath = scratch + "/mpirun-\(id).err"
-        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
-        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-        process.executableURL = URL(fileURLWithPath: mpirun)
-        process.arguments = args
-        process.standardOutput = FileHandle(forWritingAtPath: outPath)
-        process.standardError = FileHandle(forWritingAtPath: errPath)
-        process.standardInput = FileHandle.nullDevice
-        var env = ProcessInfo.processInfo.environment
-        env["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
-        env["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
-        env["OMPI_MCA_rmaps_base_oversubscribe"] = "1"
-        env["OMPI_MCA_btl"] = "self,vader"
-        env["OMPI_MCA_btl_vader_single_copy_mechanism"] = "none"
-        env["OPENBLAS_NUM_THREADS"] = "1"
-        process.environment = env
-        try process.run()
-    }
-
-    var pid: Int32 { process.processIdentifier }
-
-    func wait(timeout: Double) -> TT.Result {
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { usleep(5000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
-        return TT.Result(status: process.terminationStatus,
-                         stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
-                         stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "",
-                         signalled: process.terminationReason == .uncaughtSignal)
-    }
+func startMpirun(_ mpirun: String, _ args: [String], scratch: String) throws -> TT.Running {
+    try TT.Running(mpirun, args, scratch: scratch, environment: [
+        "OMPI_ALLOW_RUN_AS_ROOT": "1",
+        "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
+        "OMPI_MCA_rmaps_base_oversubscribe": "1",
+        "OMPI_MCA_btl": "self,vader",
+        "OMPI_MCA_btl_vader_single_copy_mechanism": "none",
+    ])
 }

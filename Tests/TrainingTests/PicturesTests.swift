@@ -3,21 +3,7 @@ import XCTest
 import VideoIO
 @testable import Training
 
-final class PicturesTests: XCTestCase {
-    var dir: String = ""
-
-    override func setUpWithError() throws {
-        dir = NSTemporaryDirectory() + "vmae-pictures-\(getpid())-\(UInt32.random(in: 0 ... .max))"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        if ProcessInfo.processInfo.environment["VMAE_KEEP_PICTURES"] == nil {
-            try? FileManager.default.removeItem(atPath: dir)
-        } else {
-            print("pictures kept in \(dir)")
-        }
-    }
+final class PicturesTests: PictureFolderTestCase {
 
     // MARK: canvas
 

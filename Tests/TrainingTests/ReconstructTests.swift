@@ -11,23 +11,7 @@ import XCTest
 
 /// `vmae reconstruct` and the pictures written at each checkpoint, on a tiny model
 /// (encoder 32 wide, depth 2; patch 8, tubelet 2; 4 frames of 32 px: 2 × 16 = 32 tokens).
-final class ReconstructTests: XCTestCase {
-    var dir: String = ""
-
-    override func setUpWithError() throws {
-        dir = NSTemporaryDirectory() + "vmae-recon-\(getpid())-\(UInt32.random(in: 0 ... .max))"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        if ProcessInfo.processInfo.environment["VMAE_KEEP_PICTURES"] == nil {
-            try? FileManager.default.removeItem(atPath: dir)
-        } else {
-            print("pictures kept in \(dir)")
-        }
-    }
-
-    func path(_ name: String) -> String { dir + "/" + name }
+final class ReconstructTests: PictureFolderTestCase {
 
     func tinyConfig(_ sets: [String] = []) throws -> TrainConfig {
         try TrainConfig.load(path: nil, overrides: [

@@ -84,7 +84,8 @@ enum TT {
         let outPath: String
         let errPath: String
 
-        init(_ binary: String, _ args: [String], scratch: String) throws {
+        /// `environment`: variables set on top of this process's (and OPENBLAS_NUM_THREADS=1).
+        init(_ binary: String, _ args: [String], scratch: String, environment: [String: String] = [:]) throws {
             let id = UUID().uuidString.prefix(8)
             outPath = scratch + "/proc-\(id).out"
             errPath = scratch + "/proc-\(id).err"
@@ -97,6 +98,7 @@ enum TT {
             process.standardInput = FileHandle.nullDevice
             var env = ProcessInfo.processInfo.environment
             env["OPENBLAS_NUM_THREADS"] = "1"
+            env.merge(environment) { _, new in new }
             process.environment = env
             try process.run()
         }
@@ -137,4 +139,25 @@ enum TT {
     static func temporaries(_ dir: String) -> [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasPrefix(".") && $0.contains(".h5.tmp-") }
     }
+}
+
+/// A test case that writes pictures into a fresh folder, `dir`, removed after each test unless
+/// VMAE_KEEP_PICTURES is set (then its path is printed, to look at the PNGs).
+class PictureFolderTestCase: XCTestCase {
+    var dir: String = ""
+
+    override func setUpWithError() throws {
+        dir = NSTemporaryDirectory() + "vmae-pictures-\(getpid())-\(UInt32.random(in: 0 ... .max))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        if ProcessInfo.processInfo.environment["VMAE_KEEP_PICTURES"] == nil {
+            try? FileManager.default.removeItem(atPath: dir)
+        } else {
+            print("pictures kept in \(dir)")
+        }
+    }
+
+    func path(_ name: String) -> String { dir + "/" + name }
 }
