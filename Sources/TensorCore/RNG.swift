@@ -51,12 +51,15 @@ public struct RNG: Equatable, Codable {
     @inline(__always)
     public mutating func uniformDouble() -> Double { Double(next() >> 11) * (1.0 / 9_007_199_254_740_992.0) }
 
-    /// Standard normal (Box–Muller).
-    public mutating func normal() -> Float {
+    /// Standard normal (Box–Muller, one of the pair).
+    public mutating func normal() -> Float { Float(normalDouble()) }
+
+    /// Standard normal in double precision (Box–Muller, one of the pair).
+    public mutating func normalDouble() -> Double {
         var u1 = uniformDouble()
         if u1 < 1e-300 { u1 = 1e-300 }
         let u2 = uniformDouble()
-        return Float((-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2))
+        return (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
     }
 
     /// Uniform integer in 0..<n.

@@ -195,7 +195,7 @@ enum Mixup {
         while true {
             var x: Double, v: Double
             repeat {
-                x = normal(&rng)
+                x = rng.normalDouble()
                 v = 1 + c * x
             } while v <= 0
             v = v * v * v
@@ -203,13 +203,5 @@ enum Mixup {
             if u < 1 - 0.0331 * (x * x) * (x * x) { return d * v }
             if u > 0, Foundation.log(u) < 0.5 * x * x + d * (1 - v + Foundation.log(v)) { return d * v }
         }
-    }
-
-    /// Standard normal in double (Box–Muller, one of the pair).
-    static func normal(_ rng: inout RNG) -> Double {
-        var u1 = rng.uniformDouble()
-        if u1 < 1e-300 { u1 = 1e-300 }
-        let u2 = rng.uniformDouble()
-        return (-2 * Foundation.log(u1)).squareRoot() * Foundation.cos(2 * Double.pi * u2)
     }
 }
