@@ -2,16 +2,21 @@ import Foundation
 import TensorCore
 import VideoIO
 
-/// A synthetic action dataset whose classes can be told apart only from motion, never from one
-/// frame: a textured shape over a textured background that moves left / right / up / down,
-/// rotates clockwise / counter-clockwise, grows or shrinks.
+/// A synthetic action dataset of eight classes in four time-reversed pairs: a big textured actor
+/// over a smooth, muted background moves left / right, moves up / down, turns clockwise /
+/// counter-clockwise, or grows / shrinks.
 ///
-/// Every clip draws its own shape (rectangle, ellipse, triangle), texture (stripes, checker,
-/// blocky noise), colours, background (stripes, checker, blocks, noisy gradient), start position,
-/// orientation, size and speed. The motion runs symmetrically about the middle frame and
-/// positions wrap around the frame edges, so each class pair (left/right, up/down, cw/ccw,
-/// grow/shrink) are time reversals of each other and every single frame has the same
-/// distribution of position, angle and size in every class.
+/// Each pair has its own kind of actor, as real actions come with their objects: a rectangle
+/// moves sideways, an ellipse up or down, a triangle turns, a cross grows or shrinks. One frame
+/// tells the pair; only the order of the frames tells which of the two: the motion runs
+/// symmetrically about the middle frame, so a clip of one class played backwards is a clip of the
+/// other, with the same distribution of poses. Every clip draws its own texture (stripes, checker, blocky
+/// noise), colours, background (long waves, ramp, radial glow, two-way wave), position,
+/// orientation, size and speed; the actor's centre stays inside the middle of the frame.
+///
+/// The actor is big and bold and the background has no grain, so that what a masked autoencoder
+/// cannot predict from the visible patches is mostly the actor: its shape, where it is and how it
+/// moves (the README's "seed's case" measures what that pretraining is worth).
 ///
 /// Clip `i` of class `c` depends only on (seed, c, i): `RNG(seed, c, i)`.
 public enum SyntheticVideos {
@@ -59,30 +64,38 @@ public enum SyntheticVideos {
         var r = Draw(rng: rng)
         defer { rng = r.rng }
         let S = Double(size)
-        let scale = S / 112
 
-        // Background, drawn once.
-        let bg1 = r.colour(), bg2 = r.colour(avoiding: bg1, by: 60)
-        let background = makeBackground(&r, size: size, scale: scale, c1: bg1, c2: bg2)
+        // Background, drawn once: muted, near grey, so that the actor, not the backdrop, holds
+        // most of what differs between clips.
+        let g = r.uniform(90, 160)
+        let bg1 = [g + r.uniform(-15, 15), g + r.uniform(-15, 15), g + r.uniform(-15, 15)]
+        let bg2 = [bg1[0] + r.uniform(-30, 30), bg1[1] + r.uniform(-30, 30), bg1[2] + r.uniform(-30, 30)]
+        let background = makeBackground(&r, size: size, c1: bg1, c2: bg2)
         let bgMean = [(bg1[0] + bg2[0]) / 2, (bg1[1] + bg2[1]) / 2, (bg1[2] + bg2[2]) / 2]
 
-        // The shape and its texture (in shape units: the shape spans about -1...1).
-        let shape = r.int(3)  // 0 rectangle, 1 ellipse, 2 triangle
-        let aspect = r.uniform(0.45, 0.8)
-        let fg1 = r.colour(avoiding: bgMean, by: 120), fg2 = r.colour(avoiding: fg1, by: 90)
+        // The actor and its texture (in shape units: the shape spans about -1...1).
+        let shape = classIndex / 2  // 0 rectangle (moves sideways), 1 ellipse (up/down), 2 triangle (turns), 3 cross (grows/shrinks)
+        let aspect = r.uniform(0.5, 0.8)
+        let fg1 = r.colour(avoiding: bgMean, by: 150), fg2 = r.colour(avoiding: fg1, by: 120)
         let texture = r.int(3)  // 0 stripes, 1 checker, 2 blocky noise
         let texAngle = r.uniform(0, .pi)
-        let texFreq = r.uniform(1.5, 3.5)
+        let texFreq = r.uniform(1.0, 2.0)
         var noiseGrid = [Double](repeating: 0, count: 36)
         for i in 0..<36 { noiseGrid[i] = r.uniform(0, 1) }
 
-        // Pose at the middle frame and the motion.
-        let cx0 = r.uniform(0, S), cy0 = r.uniform(0, S)
+        // Pose at the middle frame and the motion (over the whole clip: a shift of 0.3–0.5 of
+        // the frame, a turn of 90–180°, a size change of 1.8–2.8×).
         let theta0 = r.uniform(0, 2 * .pi)
-        let radius0 = r.uniform(0.12, 0.2) * S
-        let speed = r.uniform(0.5, 1.5) * S / 64  // pixels per frame
-        let omega = r.uniform(2, 6) * .pi / 180  // radians per frame
-        let logGrowth = log(r.uniform(1.6, 2.6)) / Double(max(1, frames - 1))  // per frame
+        let radius0 = r.uniform(0.2, 0.28) * S
+        let span = Double(max(1, frames - 1))
+        let speed = r.uniform(0.3, 0.5) * S / span  // pixels per frame
+        let omega = r.uniform(0.5, 1) * .pi / span  // radians per frame
+        let logGrowth = log(r.uniform(1.8, 2.8)) / span  // per frame
+        // The centre stays inside the middle of the frame for the whole clip: no wrap-around.
+        let travel = speed * span / 2
+        let lo = 0.2 * S, hi = 0.8 * S
+        let cx0 = classIndex < 2 ? r.uniform(lo + travel, hi - travel) : r.uniform(lo, hi)
+        let cy0 = (classIndex == 2 || classIndex == 3) ? r.uniform(lo + travel, hi - travel) : r.uniform(lo, hi)
 
         let fs = size * size * 3
         var out = [UInt8](repeating: 0, count: frames * fs)
@@ -102,20 +115,15 @@ public enum SyntheticVideos {
                     case 6: radius *= exp(logGrowth * dt)
                     default: radius *= exp(-logGrowth * dt)
                     }
-                    cx = cx.truncatingRemainder(dividingBy: S)
-                    if cx < 0 { cx += S }
-                    cy = cy.truncatingRemainder(dividingBy: S)
-                    if cy < 0 { cy += S }
-
                     let frame = op.baseAddress! + t * fs
                     frame.update(from: bp.baseAddress!, count: fs)
                     let c = cos(theta), s = sin(theta)
                     let inv = 1 / radius
                     let reach = min(radius * 1.2, S / 2 - 0.5)  // the shape fits in 1.2 radii
-                    let x0 = Int((cx - reach).rounded(.down)), x1 = Int((cx + reach).rounded(.up))
-                    let y0 = Int((cy - reach).rounded(.down)), y1 = Int((cy + reach).rounded(.up))
+                    // The box around the actor, cut to the frame (the actor may stick out of it).
+                    let x0 = max(0, Int((cx - reach).rounded(.down))), x1 = min(size - 1, Int((cx + reach).rounded(.up)))
+                    let y0 = max(0, Int((cy - reach).rounded(.down))), y1 = min(size - 1, Int((cy + reach).rounded(.up)))
                     for y in y0...y1 {
-                        let py = ((y % size) + size) % size  // wraps around the edges
                         let dy = Double(y) + 0.5 - cy
                         for x in x0...x1 {
                             let dx = Double(x) + 0.5 - cx
@@ -125,6 +133,7 @@ public enum SyntheticVideos {
                             switch shape {
                             case 0: inside = abs(u) <= 0.85 && abs(v) <= 0.85 * aspect
                             case 1: inside = u * u + (v * v) / (aspect * aspect) <= 1
+                            case 3: inside = (abs(u) <= 0.9 && abs(v) <= 0.3) || (abs(v) <= 0.9 && abs(u) <= 0.3)
                             default:  // a triangle pointing along +u: (1, 0), (−0.7, ±0.75)
                                 inside = u >= -0.7 && abs(v) <= 0.75 * (1 - u) / 1.7
                             }
@@ -141,8 +150,7 @@ public enum SyntheticVideos {
                                 let gx = min(5, max(0, Int((u + 1) * 3))), gy = min(5, max(0, Int((v + 1) * 3)))
                                 w = noiseGrid[gy * 6 + gx]
                             }
-                            let px = ((x % size) + size) % size
-                            let o = (py * size + px) * 3
+                            let o = (y * size + x) * 3
                             for ch in 0..<3 {
                                 frame[o + ch] = UInt8(max(0, min(255, (fg1[ch] * (1 - w) + fg2[ch] * w).rounded())))
                             }
@@ -243,38 +251,31 @@ public enum SyntheticVideos {
         }
     }
 
-    /// A static textured background: soft stripes, checker, random blocks or a noisy gradient.
-    private static func makeBackground(_ r: inout Draw, size: Int, scale: Double, c1: [Double], c2: [Double]) -> [UInt8] {
+    /// A static, smooth background: long sine waves, a linear ramp, a radial glow or a soft
+    /// two-way wave — every part predictable from its neighbours, no grain.
+    private static func makeBackground(_ r: inout Draw, size: Int, c1: [Double], c2: [Double]) -> [UInt8] {
         let kind = r.int(4)
+        let S = Double(size)
         let angle = r.uniform(0, .pi)
-        let period = r.uniform(8, 24) * scale
-        let cell = max(2, Int(r.uniform(6, 18) * scale))
-        let cells = size / cell + 1
-        var blocks = [Double](repeating: 0, count: cells * cells)
-        for i in 0..<blocks.count { blocks[i] = r.uniform(0, 1) }
-        let grain = r.uniform(4, 14)
-        var seed = r.rng.next()
+        let period = r.uniform(0.5, 1.2) * S
+        let phase = r.uniform(0, 2 * .pi)
+        let gx = r.uniform(0, S), gy = r.uniform(0, S), reach = r.uniform(0.5, 1) * S
         var img = [UInt8](repeating: 0, count: size * size * 3)
         let ca = cos(angle), sa = sin(angle)
         for y in 0..<size {
             for x in 0..<size {
-                let fx = Double(x), fy = Double(y)
+                let fx = Double(x) + 0.5, fy = Double(y) + 0.5
                 var w: Double
                 switch kind {
-                case 0: w = 0.5 + 0.5 * sin(2 * .pi * (fx * ca + fy * sa) / period)
-                case 1: w = ((x / cell) + (y / cell)) & 1 == 0 ? 0.15 : 0.85
-                case 2: w = blocks[(y / cell) * cells + (x / cell)]
-                default: w = (fx * ca + fy * sa) / (Double(size) * 1.5) + 0.25
+                case 0: w = 0.5 + 0.5 * sin(2 * .pi * (fx * ca + fy * sa) / period + phase)
+                case 1: w = (fx * ca + fy * sa) / (S * 1.5) + 0.25
+                case 2: w = min(1, ((fx - gx) * (fx - gx) + (fy - gy) * (fy - gy)).squareRoot() / reach)
+                default: w = 0.5 + 0.25 * sin(2 * .pi * fx / period + phase) + 0.25 * sin(2 * .pi * fy / period - phase)
                 }
-                // fine static grain (xorshift)
-                seed ^= seed << 13
-                seed ^= seed >> 7
-                seed ^= seed << 17
-                let n = (Double(seed >> 40) / 16_777_216.0 - 0.5) * grain
                 w = max(0, min(1, w))
                 let o = (y * size + x) * 3
                 for ch in 0..<3 {
-                    img[o + ch] = UInt8(max(0, min(255, (c1[ch] * (1 - w) + c2[ch] * w + n).rounded())))
+                    img[o + ch] = UInt8(max(0, min(255, (c1[ch] * (1 - w) + c2[ch] * w).rounded())))
                 }
             }
         }
