@@ -132,7 +132,14 @@ struct FinetuneRunner {
         // ---- the loop --------------------------------------------------------------------
         while step < end {
             let t0 = Date()
-            let batch = try loader.next(step: step, lastStep: end)
+            let batch: Batch
+            do {
+                batch = try loader.next(step: step, lastStep: end)
+            } catch {
+                // every rank stops with it at this step's allreduce (as pretraining); a plain run throws it
+                _ = try sync.reduce(loss: 0, failure: error)
+                throw error
+            }
             let ctx = ForwardContext(training: true, rng: RNG(seed, UInt64(step), 0xD409))
 
             // mixup / cutmix of this rank's batch (timm's Mixup, mode "batch"): draws from (seed, step, rank)
@@ -153,15 +160,17 @@ struct FinetuneRunner {
             let loss = mix.targets.map { softTargetCrossEntropy(logits, targets: $0) }
                 ?? crossEntropy(logits, labels: batch.labels, smoothing: smoothing)
             var lossValue = Double(loss.value[flat: 0])
+            let trainAcc = batchAccuracy(logits.value, labels: mix.accuracyLabels)   // each sample's dominant label
+            if lossValue.isFinite { loss.backward() } else { Tape.clear() }
+            // gradients averaged over the ranks; the mean loss of the global batch, non-finite when
+            // any rank's is, so that every rank stops at the same step with the same line
+            lossValue = try sync.reduce(loss: lossValue).loss
             guard lossValue.isFinite else {
                 Tape.clear()
                 // steps are counted from 1 in the progress lines, metrics and checkpoint names
                 let kept = lastSaved ?? store.list().first?.path
-                throw TrainingFailure("loss is \(lossValue) at step \(step + 1); stopping (the last good checkpoint is kept\(kept.map { ": " + $0 } ?? ""))")
+                throw agreed(TrainingFailure("loss is \(lossValue) at step \(step + 1); stopping (the last good checkpoint is kept\(kept.map { ": " + $0 } ?? ""))"))
             }
-            let trainAcc = batchAccuracy(logits.value, labels: mix.accuracyLabels)   // each sample's dominant label
-            loss.backward()
-            lossValue = try sync.reduce(loss: lossValue).loss   // gradients averaged over the ranks
             let gradNorm = cfg.optim.clip_grad.map { clipGradNorm(paramVars, maxNorm: $0) } ?? globalGradNorm(paramVars)
             let sstep = loader.scheduleStep(step, maxSteps: cfg.optim.max_steps)
             let lr = lrAt(sstep), wd = wdAt(sstep)

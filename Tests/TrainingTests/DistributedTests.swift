@@ -199,26 +199,28 @@ final class DistributedTests: XCTestCase {
         XCTAssertEqual(last.ints["world_size"], [1])
     }
 
+    /// A tiny fine-tuning run: 3 classes, 11 random val videos, no drop path, mixing off (each rank
+    /// mixes its own local batch, its partner within the rank as DDP with timm, so 2 × 2 clips
+    /// cannot equal one batch of 4 once mixed; these tests are about the ranks agreeing).
+    func finetuneTree(outputDir: String, steps: Int) -> [String: Any] {
+        var t = TT.tinyTree(outputDir: outputDir, steps: steps)
+        t["task"] = "finetune"
+        var model = t["model"] as! [String: Any]
+        model["num_classes"] = 3
+        model["drop_path_rate"] = 0.0
+        t["model"] = model
+        var data = t["data"] as! [String: Any]
+        data["val_list"] = "random:11"
+        t["data"] = data
+        t["finetune"] = ["mixup": 0.0, "cutmix": 0.0]
+        return t
+    }
+
     /// Fine-tuning with 2 ranks: the same parameters as one process with twice the batch, and the
     /// evaluation, sharded over the ranks, counts every video once: the same accuracy.
     func testFineTuningAndShardedEvaluationMatchOneProcess() throws {
         let root = TT.scratch("dp-ft", self)
-        func tree(_ name: String) -> [String: Any] {
-            var t = TT.tinyTree(outputDir: root + "/" + name, steps: 4)
-            t["task"] = "finetune"
-            var model = t["model"] as! [String: Any]
-            model["num_classes"] = 3
-            model["drop_path_rate"] = 0.0
-            t["model"] = model
-            var data = t["data"] as! [String: Any]
-            data["val_list"] = "random:11"
-            t["data"] = data
-            // mixing off: each rank mixes its own local batch (its partner is within the rank, as DDP
-            // with timm), so 2 × 2 clips cannot equal one batch of 4 once mixed; this test is about
-            // the gradient average and the sharded evaluation
-            t["finetune"] = ["mixup": 0.0, "cutmix": 0.0]
-            return t
-        }
+        func tree(_ name: String) -> [String: Any] { finetuneTree(outputDir: root + "/" + name, steps: 4) }
         let one = try runOne(root, "one", tree("one"), ["--set", "optim.batch_size=4"])
         XCTAssertEqual(one.status, 0, one.stderr)
         let two = try mpirun(2, root, "two", tree("two"), [])
@@ -311,6 +313,23 @@ final class DistributedTests: XCTestCase {
         XCTAssertTrue(errs.first?.contains("loss is nan at step 2") == true, r.stderr)
         XCTAssertEqual(TT.checkpointFiles(root + "/out"), ["checkpoint-00000001.h5"])
         XCTAssertNoThrow(try Checkpoint.read(root + "/out/checkpoint-00000001.h5"))
+    }
+
+    /// The same for fine-tuning: the ranks agree on the non-finite loss at the allreduce, so one
+    /// line and status 1, not Open MPI's abort; the last good checkpoint stays.
+    func testNonFiniteFineTuningLossStopsEveryRank() throws {
+        let root = TT.scratch("dp-ft-nan", self)
+        var tree = finetuneTree(outputDir: root + "/out", steps: 50)
+        tree["checkpoint"] = ["every_steps": 1, "keep_last": 3]
+        let r = try mpirun(2, root, "out", tree, ["--quiet", "--set", "optim.lr=1e30", "--set", "optim.warmup_steps=0"])
+        XCTAssertEqual(r.status, 1, r.stderr)
+        let errs = r.stderr.split(separator: "\n").filter { $0.hasPrefix("error:") }
+        XCTAssertEqual(errs.count, 1, r.stderr)
+        XCTAssertTrue(errs.first?.contains("loss is") == true && errs.first?.contains("at step") == true, r.stderr)
+        XCTAssertFalse(r.stderr.contains("MPI_ABORT"), r.stderr)
+        let files = TT.checkpointFiles(root + "/out")
+        XCTAssertFalse(files.isEmpty, r.stderr)
+        for f in files { XCTAssertNoThrow(try Checkpoint.read(root + "/out/" + f)) }
     }
 
     /// SIGUSR1 to mpirun (which passes it on to every rank): every rank stops after the same
