@@ -7,7 +7,8 @@ public enum ClipMode: Equatable {
     /// Pretraining: random clip start, the original's multi-scale crop, resized to `inputSize`.
     case pretrain
     /// Fine-tuning: random clip start, random resized crop (area fraction from
-    /// `ClipOptions.minCropArea` to 1), horizontal flip with p = `ClipOptions.flipProbability`.
+    /// `ClipOptions.minCropArea` to 1), horizontal flip with p = `ClipOptions.flipProbability`,
+    /// then random erasing of each frame with p = `ClipOptions.eraseProbability`.
     case finetune
     /// Evaluation: clip `segment` of `segments` evenly spaced ones (the centre when
     /// `segments` is 1), short side resized to `inputSize`, crop `crop` of `crops` along the long
@@ -43,11 +44,14 @@ public struct ClipOptions: Equatable {
     public var flipProbability: Double
     /// Fine-tuning: the random resized crop's smallest area fraction (the original's 0.08).
     public var minCropArea: Double
+    /// Fine-tuning: the chance each frame gets a rectangle of noise (`RandomErasing`; the
+    /// original's `reprob` 0.25). 0: none.
+    public var eraseProbability: Double
 
     public init(numFrames: Int = 16, samplingRate: Int = 4, inputSize: Int = 224,
                 mean: [Float] = [0.485, 0.456, 0.406], std: [Float] = [0.229, 0.224, 0.225],
                 sampling: FrameSampling = .dense, decodeTimeout: Double? = 30, trainDecodeScale: Double = 320.0 / 224.0,
-                flipProbability: Double = 0.5, minCropArea: Double = 0.08) {
+                flipProbability: Double = 0.5, minCropArea: Double = 0.08, eraseProbability: Double = 0) {
         self.numFrames = numFrames
         self.samplingRate = samplingRate
         self.inputSize = inputSize
@@ -58,6 +62,7 @@ public struct ClipOptions: Equatable {
         self.trainDecodeScale = trainDecodeScale
         self.flipProbability = flipProbability
         self.minCropArea = minCropArea
+        self.eraseProbability = eraseProbability
     }
 }
 
@@ -183,7 +188,7 @@ public final class VideoClipDataset: ClipDataset {
 
     /// Decodes and transforms one clip of the video at `path` (no bad-file handling: errors are
     /// thrown as `VideoError`s). The random choices come from `rng`, in the order: clip
-    /// position, crop, flip.
+    /// position, crop, flip, erasing.
     public func clip(path: String, mode: ClipMode, rng: inout RNG) throws -> Tensor {
         do { return try decodeClip(path: path, mode: mode, rng: &rng) } catch let e as FramesError { throw e.error }
     }
@@ -211,11 +216,15 @@ public final class VideoClipDataset: ClipDataset {
                                                                        flipProbability: options.flipProbability)
         case let .eval(_, _, c, n): box = ClipTransform.evalCrop(width: dw, height: dh, size: options.inputSize, index: c, count: n)
         }
-        return rgb.withUnsafeBufferPointer {
+        let clip = rgb.withUnsafeBufferPointer {
             ClipTransform.render(rgb: $0.baseAddress!, count: indices.count, width: dw, height: dh, box: box,
                                  outWidth: options.inputSize, outHeight: options.inputSize,
                                  mean: options.mean, std: options.std)
         }
+        if case .finetune = mode, options.eraseProbability > 0 {
+            RandomErasing.apply(clip, probability: options.eraseProbability, rng: &rng)
+        }
+        return clip
     }
 
     /// A clip whose decoding ran out of frames well before the count the header promised

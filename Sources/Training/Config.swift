@@ -82,6 +82,9 @@ public struct TrainConfig: Codable, Equatable {
         public var cutmix: Double
         public var mixup_prob: Double
         public var mixup_switch_prob: Double
+        /// timm's RandomErasing of the original's fine-tuning (mode "pixel", one rectangle): the
+        /// chance each training frame gets a rectangle of noise; 0 turns it off.
+        public var reprob: Double
     }
     public struct Log: Codable, Equatable {
         public var every_steps: Int
@@ -130,7 +133,8 @@ public struct TrainConfig: Codable, Equatable {
             ] as [String: Any],
             "checkpoint": ["every_steps": 100, "keep_last": 3, "resume": NSNull(), "init_from": NSNull()] as [String: Any],
             "finetune": ["freeze_encoder": false, "test_num_segment": 2, "test_num_crop": 3,
-                         "mixup": 0.8, "cutmix": 1.0, "mixup_prob": 1.0, "mixup_switch_prob": 0.5] as [String: Any],
+                         "mixup": 0.8, "cutmix": 1.0, "mixup_prob": 1.0, "mixup_switch_prob": 0.5,
+                         "reprob": 0.25] as [String: Any],
             "log": ["every_steps": 10] as [String: Any],
         ]
     }
@@ -349,6 +353,7 @@ extension TrainConfig {
         need(finetune.mixup_prob >= 0 && finetune.mixup_prob <= 1, "finetune.mixup_prob: must be in [0, 1], got \(finetune.mixup_prob)")
         need(finetune.mixup_switch_prob >= 0 && finetune.mixup_switch_prob <= 1,
              "finetune.mixup_switch_prob: must be in [0, 1], got \(finetune.mixup_switch_prob)")
+        need(finetune.reprob >= 0 && finetune.reprob <= 1, "finetune.reprob: must be in [0, 1] (the chance a frame is erased), got \(finetune.reprob)")
         need(log.every_steps > 0, "log.every_steps: must be positive, got \(log.every_steps)")
         if p.isEmpty {
             let mc = modelConfig(numClasses: model.num_classes ?? 2)

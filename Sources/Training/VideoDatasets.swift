@@ -8,7 +8,8 @@ public func clipOptions(_ cfg: TrainConfig) -> ClipOptions {
                 mean: cfg.data.mean.map(Float.init), std: cfg.data.std.map(Float.init),
                 sampling: FrameSampling(rawValue: cfg.data.sampling) ?? .dense,
                 decodeTimeout: cfg.data.decode_timeout_s,
-                flipProbability: cfg.data.horizontal_flip ? 0.5 : 0, minCropArea: cfg.data.min_crop_area)
+                flipProbability: cfg.data.horizontal_flip ? 0.5 : 0, minCropArea: cfg.data.min_crop_area,
+                eraseProbability: cfg.finetune.reprob)
 }
 
 /// A list file or class-per-folder directory as the trainer's dataset. `training`: pretraining
