@@ -6,9 +6,9 @@ import VideoIO
 public enum ClipMode: Equatable {
     /// Pretraining: random clip start, the original's multi-scale crop, resized to `inputSize`.
     case pretrain
-    /// Fine-tuning: random clip start, random resized crop (area fraction from
-    /// `ClipOptions.minCropArea` to 1), horizontal flip with p = `ClipOptions.flipProbability`,
-    /// then random erasing of each frame with p = `ClipOptions.eraseProbability`.
+    /// Fine-tuning: random clip start, RandAugment of the frames (`ClipOptions.randAugment`),
+    /// random resized crop (area fraction from `ClipOptions.minCropArea` to 1), horizontal flip
+    /// with p = `ClipOptions.flipProbability`, then random erasing of each frame with p = `ClipOptions.eraseProbability`.
     case finetune
     /// Evaluation: clip `segment` of `segments` evenly spaced ones (the centre when
     /// `segments` is 1), short side resized to `inputSize`, crop `crop` of `crops` along the long
@@ -47,11 +47,15 @@ public struct ClipOptions: Equatable {
     /// Fine-tuning: the chance each frame gets a rectangle of noise (`RandomErasing`; the
     /// original's `reprob` 0.25). 0: none.
     public var eraseProbability: Double
+    /// Fine-tuning: RandAugment of the decoded frames before the crop (the original's
+    /// "rand-m7-n4-mstd0.5-inc1"); nil: none.
+    public var randAugment: RandAugment?
 
     public init(numFrames: Int = 16, samplingRate: Int = 4, inputSize: Int = 224,
                 mean: [Float] = [0.485, 0.456, 0.406], std: [Float] = [0.229, 0.224, 0.225],
                 sampling: FrameSampling = .dense, decodeTimeout: Double? = 30, trainDecodeScale: Double = 320.0 / 224.0,
-                flipProbability: Double = 0.5, minCropArea: Double = 0.08, eraseProbability: Double = 0) {
+                flipProbability: Double = 0.5, minCropArea: Double = 0.08, eraseProbability: Double = 0,
+                randAugment: RandAugment? = nil) {
         self.numFrames = numFrames
         self.samplingRate = samplingRate
         self.inputSize = inputSize
@@ -63,6 +67,7 @@ public struct ClipOptions: Equatable {
         self.flipProbability = flipProbability
         self.minCropArea = minCropArea
         self.eraseProbability = eraseProbability
+        self.randAugment = randAugment
     }
 }
 
@@ -188,7 +193,7 @@ public final class VideoClipDataset: ClipDataset {
 
     /// Decodes and transforms one clip of the video at `path` (no bad-file handling: errors are
     /// thrown as `VideoError`s). The random choices come from `rng`, in the order: clip
-    /// position, crop, flip, erasing.
+    /// position, RandAugment, crop, flip, erasing.
     public func clip(path: String, mode: ClipMode, rng: inout RNG) throws -> Tensor {
         do { return try decodeClip(path: path, mode: mode, rng: &rng) } catch let e as FramesError { throw e.error }
     }
@@ -205,9 +210,12 @@ public final class VideoClipDataset: ClipDataset {
                                                position: position, rng: &rng)
         let (dw, dh) = decodeSize(width: reader.width, height: reader.height, training: mode.isTraining)
         let promised = reader.frameCount
-        let rgb: [UInt8]
+        var rgb: [UInt8]
         do { rgb = try reader.frames(indices, width: dw, height: dh) } catch let e as VideoError { throw FramesError(error: e) }
         try checkIntegrity(reader, promised: promised)
+        if case .finetune = mode, let ra = options.randAugment {
+            ra.apply(&rgb, count: indices.count, width: dw, height: dh, rng: &rng)
+        }
         let box: CropBox
         switch mode {
         case .pretrain: box = ClipTransform.multiScaleCrop(width: dw, height: dh, inputSize: options.inputSize, rng: &rng)

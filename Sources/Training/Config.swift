@@ -1,5 +1,6 @@
 import Foundation
 import VideoMAE
+import DataPipeline
 
 /// One JSON file drives a run. Keys follow the original VideoMAE's argument names; every key
 /// has a default (see `TrainConfig.defaults`), and the file only needs what differs.
@@ -85,6 +86,13 @@ public struct TrainConfig: Codable, Equatable {
         /// timm's RandomErasing of the original's fine-tuning (mode "pixel", one rectangle): the
         /// chance each training frame gets a rectangle of noise; 0 turns it off.
         public var reprob: Double
+        /// timm's RandAugment spec of the original's fine-tuning ("rand-m7-n4-mstd0.5-inc1");
+        /// "" or "none" turns it off.
+        public var aa: String
+        /// The parsed `aa`; nil when off (or not parseable: `problems` names it).
+        public var randAugment: RandAugment? {
+            aa.isEmpty || aa.lowercased() == "none" ? nil : try? RandAugment(spec: aa)
+        }
     }
     public struct Log: Codable, Equatable {
         public var every_steps: Int
@@ -134,7 +142,7 @@ public struct TrainConfig: Codable, Equatable {
             "checkpoint": ["every_steps": 100, "keep_last": 3, "resume": NSNull(), "init_from": NSNull()] as [String: Any],
             "finetune": ["freeze_encoder": false, "test_num_segment": 2, "test_num_crop": 3,
                          "mixup": 0.8, "cutmix": 1.0, "mixup_prob": 1.0, "mixup_switch_prob": 0.5,
-                         "reprob": 0.25] as [String: Any],
+                         "reprob": 0.25, "aa": "rand-m7-n4-mstd0.5-inc1"] as [String: Any],
             "log": ["every_steps": 10] as [String: Any],
         ]
     }
@@ -353,6 +361,9 @@ extension TrainConfig {
         need(finetune.mixup_prob >= 0 && finetune.mixup_prob <= 1, "finetune.mixup_prob: must be in [0, 1], got \(finetune.mixup_prob)")
         need(finetune.mixup_switch_prob >= 0 && finetune.mixup_switch_prob <= 1,
              "finetune.mixup_switch_prob: must be in [0, 1], got \(finetune.mixup_switch_prob)")
+        if !(finetune.aa.isEmpty || finetune.aa.lowercased() == "none") {
+            do { _ = try RandAugment(spec: finetune.aa) } catch { p.append("finetune.aa: \(error)") }
+        }
         need(finetune.reprob >= 0 && finetune.reprob <= 1, "finetune.reprob: must be in [0, 1] (the chance a frame is erased), got \(finetune.reprob)")
         need(log.every_steps > 0, "log.every_steps: must be positive, got \(log.every_steps)")
         if p.isEmpty {
