@@ -48,6 +48,17 @@ public final class BatchLoader {
     public let worldSize: Int
     /// Samples per step over all ranks.
     public var globalBatch: Int { batchSize * worldSize }
+    /// Clips per sample (the original fine-tuning's repeated augmentation, `num_sample`): each
+    /// sample of a batch comes `repeats` times, each with its own random clip, crop and
+    /// augmentation, one after another (the original's `multiple_samples_collate`). 1: none.
+    public let repeats: Int
+    /// Clips per step over all ranks.
+    public var clipsPerStep: Int { globalBatch * repeats }
+    /// The seed clip `k` > 0 of a repeated sample is drawn with.
+    static func repeatSeed(_ seed: UInt64, _ k: Int) -> UInt64 {
+        var r = RNG(seed, UInt64(k), 0x2E9E)
+        return r.next()
+    }
     /// Step `startStep` begins at `startPosition` (step 0 at epoch 0, sample 0 unless resumed).
     public private(set) var startStep = 0
     public private(set) var startPosition = DataPosition(epoch: 0, offset: 0)
@@ -62,9 +73,11 @@ public final class BatchLoader {
 
     /// - Parameters: rank, worldSize: this process's place in a data-parallel run (by default
     ///   the MPI world's; one process for a plain run).
-    public init(dataset: ClipDataset, batchSize: Int, seed: UInt64, workers: Int,
+    public init(dataset: ClipDataset, batchSize: Int, seed: UInt64, workers: Int, repeats: Int = 1,
                 rank: Int = Communicator.world.rank, worldSize: Int = Communicator.world.size) {
         precondition(worldSize >= 1 && rank >= 0 && rank < worldSize, "rank \(rank) of \(worldSize)")
+        precondition(repeats >= 1, "repeats \(repeats)")
+        self.repeats = repeats
         self.dataset = dataset
         self.batchSize = batchSize
         self.seed = seed
@@ -165,15 +178,21 @@ public final class BatchLoader {
         let first = pos.offset + rank * batchSize
         let ids = Array(order(epoch)[first..<(first + batchSize)])
         var samples: [Sample] = []
-        for i in ids { samples.append(try dataset.sample(index: i, epoch: epoch, seed: seed)) }
+        for i in ids {
+            for k in 0..<repeats {
+                // the first clip of a sample is the one a run without repeats draws
+                samples.append(try dataset.sample(index: i, epoch: epoch, seed: k == 0 ? seed : Self.repeatSeed(seed, k)))
+            }
+        }
         let shape = samples[0].pixels.shape
         let per = samples[0].pixels.count
-        let pixels = Tensor(uninitialized: [batchSize] + shape)
+        let pixels = Tensor(uninitialized: [samples.count] + shape)
         for (b, s) in samples.enumerated() {
             precondition(s.pixels.count == per, "samples of one batch differ in shape")
             (pixels.data + b * per).update(from: s.pixels.data, count: per)
         }
-        return Batch(pixels: pixels, labels: samples.map(\.label), indices: ids, epoch: epoch, offset: pos.offset,
+        return Batch(pixels: pixels, labels: samples.map(\.label), indices: ids.flatMap { Array(repeating: $0, count: repeats) },
+                     epoch: epoch, offset: pos.offset,
                      lastOfEpoch: position(ofStep: step + 1).epoch != epoch)
     }
 

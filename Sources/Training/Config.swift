@@ -89,6 +89,9 @@ public struct TrainConfig: Codable, Equatable {
         /// timm's RandAugment spec of the original's fine-tuning ("rand-m7-n4-mstd0.5-inc1");
         /// "" or "none" turns it off.
         public var aa: String
+        /// Repeated augmentation (the original's `num_sample`, 2): each training video gives this
+        /// many differently augmented clips per batch; 1 turns it off.
+        public var num_sample: Int
         /// The parsed `aa`; nil when off (or not parseable: `problems` names it).
         public var randAugment: RandAugment? {
             aa.isEmpty || aa.lowercased() == "none" ? nil : try? RandAugment(spec: aa)
@@ -142,7 +145,7 @@ public struct TrainConfig: Codable, Equatable {
             "checkpoint": ["every_steps": 100, "keep_last": 3, "resume": NSNull(), "init_from": NSNull()] as [String: Any],
             "finetune": ["freeze_encoder": false, "test_num_segment": 2, "test_num_crop": 3,
                          "mixup": 0.8, "cutmix": 1.0, "mixup_prob": 1.0, "mixup_switch_prob": 0.5,
-                         "reprob": 0.25, "aa": "rand-m7-n4-mstd0.5-inc1"] as [String: Any],
+                         "reprob": 0.25, "aa": "rand-m7-n4-mstd0.5-inc1", "num_sample": 2] as [String: Any],
             "log": ["every_steps": 10] as [String: Any],
         ]
     }
@@ -364,6 +367,7 @@ extension TrainConfig {
         if !(finetune.aa.isEmpty || finetune.aa.lowercased() == "none") {
             do { _ = try RandAugment(spec: finetune.aa) } catch { p.append("finetune.aa: \(error)") }
         }
+        need(finetune.num_sample >= 1 && finetune.num_sample <= 16, "finetune.num_sample: must be in 1...16 (clips per video and batch), got \(finetune.num_sample)")
         need(finetune.reprob >= 0 && finetune.reprob <= 1, "finetune.reprob: must be in [0, 1] (the chance a frame is erased), got \(finetune.reprob)")
         need(log.every_steps > 0, "log.every_steps: must be positive, got \(log.every_steps)")
         if p.isEmpty {

@@ -26,7 +26,8 @@ struct FinetuneRunner {
 
         // ---- data ------------------------------------------------------------------------
         let dataset = try makeTrainDataset(cfg)
-        let loader = BatchLoader(dataset: dataset, batchSize: cfg.optim.batch_size, seed: seed, workers: cfg.data.num_workers)
+        let loader = BatchLoader(dataset: dataset, batchSize: cfg.optim.batch_size, seed: seed, workers: cfg.data.num_workers,
+                                 repeats: cfg.finetune.num_sample)
         guard loader.stepsPerEpoch > 0 else {
             throw UserError("data.train_list: \(dataset.count) clips is fewer than one batch of optim.batch_size \(cfg.optim.batch_size)")
         }
@@ -180,7 +181,7 @@ struct FinetuneRunner {
             summary.losses.append(lossValue)
 
             let dt = Date().timeIntervalSince(t0)
-            let clipsPerSec = Double(loader.globalBatch) / dt
+            let clipsPerSec = Double(loader.clipsPerStep) / dt
             let logNow = step % cfg.log.every_steps == 0 || step == end
             progress.show(step: step, epoch: batch.epoch, loss: lossValue, lr: lr, clipsPerSec: clipsPerSec, force: logNow)
             if logNow {

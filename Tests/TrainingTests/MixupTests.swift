@@ -257,7 +257,8 @@ final class MixupTests: XCTestCase {
         let seed = UInt64(bitPattern: Int64(off.seed))
         let model = Classifier(off.modelConfig(numClasses: 3))
         model.initialize(seed: seed)
-        let loader = BatchLoader(dataset: try makeTrainDataset(off), batchSize: 4, seed: seed, workers: 0)
+        let loader = BatchLoader(dataset: try makeTrainDataset(off), batchSize: 4, seed: seed, workers: 0,
+                                 repeats: off.finetune.num_sample)
         let first = try loader.next(step: 0, lastStep: 3)
         let loss = Tape.noGrad {
             crossEntropy(model.logits(Variable(first.pixels), ForwardContext(training: true, rng: RNG(seed, 0, 0xD409))),
