@@ -11,7 +11,9 @@ import VideoMAE
 /// Fine-tuning (task "finetune"), read top to bottom like the pretraining loop: data, the
 /// classifier (initialized from `checkpoint.init_from`), AdamW with layer-wise lr decay, the
 /// same schedules; resume; then steps of softmax cross-entropy with label smoothing (on mixup /
-/// cutmix soft targets unless `finetune.mixup` and `finetune.cutmix` are 0); after every
+/// cutmix soft targets unless `finetune.mixup` and `finetune.cutmix` are 0; clips with the
+/// original's RandAugment, random erasing and repeated augmentation, `finetune.aa`, `reprob`,
+/// `num_sample`); after every
 /// epoch an evaluation on `data.val_list` (multi-view), a metrics line, and the best checkpoint
 /// by top-1 kept as `checkpoint-best.h5`. `--eval-only` evaluates a fine-tuned checkpoint.
 struct FinetuneRunner {
@@ -90,6 +92,8 @@ struct FinetuneRunner {
             "steps \(step)..<\(end) of \(total), " +
             (mixing.enabled ? "mixup \(mixing.mixup) / cutmix \(mixing.cutmix) (p \(mixing.prob), switch \(mixing.switchProb))"
                             : "no mixup/cutmix") +
+            ", " + (cfg.finetune.randAugment.map { "RandAugment \($0)" } ?? "no RandAugment") +
+            ", random erasing p \(cfg.finetune.reprob), \(cfg.finetune.num_sample) clip\(cfg.finetune.num_sample == 1 ? "" : "s") per video" +
             (val.map { ", evaluating \($0.count) videos × \(views) views after each epoch" } ?? ", no data.val_list: no evaluation"))
 
         StopSignal.install()
