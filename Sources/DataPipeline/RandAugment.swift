@@ -203,13 +203,15 @@ public struct RandAugment: Equatable, CustomStringConvertible {
     /// PIL's `Image.blend(degenerate, frame, factor)` on 8 bits: degenerate + factor·(frame −
     /// degenerate), truncated toward zero, clipped to 0–255.
     static func blend(_ f: UnsafeMutablePointer<UInt8>, _ n: Int, factor: Double, degenerate: (Int) -> (Int, Int, Int)) {
+        @inline(__always) func mix(_ o: Int, _ d: Int) {
+            let v = Double(d) + factor * Double(Int(f[o]) - d)
+            f[o] = v <= 0 ? 0 : v >= 255 ? 255 : UInt8(v)
+        }
         for i in 0..<n {
             let d = degenerate(i)
-            let ds = [d.0, d.1, d.2]
-            for c in 0..<3 {
-                let v = Double(ds[c]) + factor * Double(Int(f[3 * i + c]) - ds[c])
-                f[3 * i + c] = v <= 0 ? 0 : v >= 255 ? 255 : UInt8(v)
-            }
+            mix(3 * i, d.0)
+            mix(3 * i + 1, d.1)
+            mix(3 * i + 2, d.2)
         }
     }
 

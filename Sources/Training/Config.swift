@@ -93,8 +93,10 @@ public struct TrainConfig: Codable, Equatable {
         /// many differently augmented clips per batch; 1 turns it off.
         public var num_sample: Int
         /// The parsed `aa`; nil when off (or not parseable: `problems` names it).
-        public var randAugment: RandAugment? {
-            aa.isEmpty || aa.lowercased() == "none" ? nil : try? RandAugment(spec: aa)
+        public var randAugment: RandAugment? { try? parsedRandAugment() }
+        /// `aa` parsed: nil for "" or "none", else the spec or the reason it is not one.
+        func parsedRandAugment() throws -> RandAugment? {
+            aa.isEmpty || aa.lowercased() == "none" ? nil : try RandAugment(spec: aa)
         }
     }
     public struct Log: Codable, Equatable {
@@ -364,9 +366,7 @@ extension TrainConfig {
         need(finetune.mixup_prob >= 0 && finetune.mixup_prob <= 1, "finetune.mixup_prob: must be in [0, 1], got \(finetune.mixup_prob)")
         need(finetune.mixup_switch_prob >= 0 && finetune.mixup_switch_prob <= 1,
              "finetune.mixup_switch_prob: must be in [0, 1], got \(finetune.mixup_switch_prob)")
-        if !(finetune.aa.isEmpty || finetune.aa.lowercased() == "none") {
-            do { _ = try RandAugment(spec: finetune.aa) } catch { p.append("finetune.aa: \(error)") }
-        }
+        do { _ = try finetune.parsedRandAugment() } catch { p.append("finetune.aa: \(error)") }
         need(finetune.num_sample >= 1 && finetune.num_sample <= 16, "finetune.num_sample: must be in 1...16 (clips per video and batch), got \(finetune.num_sample)")
         need(finetune.reprob >= 0 && finetune.reprob <= 1, "finetune.reprob: must be in [0, 1] (the chance a frame is erased), got \(finetune.reprob)")
         need(log.every_steps > 0, "log.every_steps: must be positive, got \(log.every_steps)")
