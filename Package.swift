@@ -1,8 +1,17 @@
 // swift-tools-version:5.10
-// vmae — a self-supervised VideoMAE trainer. Layers (dependencies point down only):
-//   vmae / vmae-train → Training → {VideoMAE, Optim, Checkpoint, DataPipeline}
-//   VideoMAE → NN → Autodiff → TensorCore → CBLAS
-//   Checkpoint → HDF5 → CHDF5;  DataPipeline → VideoIO → {CFFmpeg, CPNG};  Training → Distributed → CMPI
+// vmae — a self-supervised VideoMAE trainer. Layers; a target depends on targets of lower rows
+// only (scripts/check-layers.sh holds this table and checks every import and every dependency
+// list below against it; docs/ARCHITECTURE.md says what each target owns):
+//   9 executables  vmae, vmae-train (parse arguments, call one function)
+//   8 commands     Benchmarks
+//   7 run          Training, Inference, Interop
+//   6 config       RunConfig
+//   5 pictures     Pictures
+//   4 model        VideoMAE, Optim
+//   3 layers       NN, Checkpoint, DataPipeline
+//   2 ops / files  Autodiff, HDF5, VideoIO, Distributed
+//   1 arrays       TensorCore, ExitStatus
+//   0 system       CBLAS, CHDF5, CFFmpeg, CPNG, CMPI, ArgumentParser
 import PackageDescription
 
 // Release builds of the numeric targets: no overflow/bounds traps in kernels, and AVX2+FMA
@@ -49,24 +58,59 @@ let package = Package(
         // Data-parallel runs over MPI (mpirun); a plain run never initializes it.
         .target(name: "Distributed", dependencies: ["CMPI"]),
 
-        // The loops and the commands.
+        // How the tools end: UserError (status 2, one line), ExitCodeError, runCommandLine.
+        .target(name: "ExitStatus", dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        // The run's JSON config and what it names: datasets, checkpoint ↔ model copies, class names.
+        .target(name: "RunConfig", dependencies: [
+            "ExitStatus", "VideoMAE", "Optim", "Checkpoint", "DataPipeline", "NN", "Autodiff", "TensorCore",
+        ], swiftSettings: fast),
+        // Drawing: canvas, bitmap font, curves, reconstruction grids and pictures.
+        .target(name: "Pictures", dependencies: ["VideoMAE", "NN", "Autodiff", "TensorCore", "VideoIO"], swiftSettings: fast),
+        // The pretraining and fine-tuning loops and everything they need around them.
         .target(name: "Training", dependencies: [
-            "VideoMAE", "Optim", "Checkpoint", "DataPipeline", "NN", "Autodiff", "TensorCore", "HDF5", "VideoIO", "Distributed",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "RunConfig", "Pictures", "ExitStatus", "VideoMAE", "Optim", "Checkpoint", "DataPipeline", "Distributed",
+            "NN", "Autodiff", "TensorCore",
         ], swiftSettings: fast),
-        .executableTarget(name: "vmae", dependencies: [
-            "Training", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        // A trained checkpoint at work: predict, reconstruct.
+        .target(name: "Inference", dependencies: [
+            "RunConfig", "Pictures", "ExitStatus", "VideoMAE", "Checkpoint", "DataPipeline", "VideoIO", "NN", "Autodiff", "TensorCore",
         ], swiftSettings: fast),
-        .executableTarget(name: "vmae-train", dependencies: [
-            "Training", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        // The PyTorch world: safetensors, Hugging Face names, weight import/export, parity fixtures.
+        .target(name: "Interop", dependencies: [
+            "RunConfig", "ExitStatus", "VideoMAE", "Optim", "Checkpoint", "HDF5", "NN", "Autodiff", "TensorCore",
+        ], swiftSettings: fast),
+        // vmae bench (step, ops, data, attention) and vmae tokens.
+        .target(name: "Benchmarks", dependencies: [
+            "Training", "Pictures", "ExitStatus", "VideoMAE", "Optim", "DataPipeline", "NN", "Autodiff", "TensorCore",
         ], swiftSettings: fast),
 
+        .executableTarget(name: "vmae", dependencies: [
+            "Benchmarks", "Inference", "Interop", "ExitStatus", "Checkpoint", "DataPipeline", "TensorCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: fast),
+        .executableTarget(name: "vmae-train", dependencies: ["Training", "RunConfig", "ExitStatus", .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: fast),
+
+        // Tests: one target per source target; TestSupport holds what several of them share.
+        .target(name: "TestSupport", dependencies: ["RunConfig", "VideoMAE", "Checkpoint", "NN", "TensorCore"], path: "Tests/TestSupport"),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
         .testTarget(name: "AutodiffTests", dependencies: ["Autodiff", "TensorCore"]),
         .testTarget(name: "HDF5Tests", dependencies: ["HDF5"]),
         .testTarget(name: "VideoIOTests", dependencies: ["VideoIO"]),
-        .testTarget(name: "VideoMAETests", dependencies: ["VideoMAE", "NN", "Autodiff", "TensorCore", "Checkpoint", "HDF5", "Training"]),
-        .testTarget(name: "DataPipelineTests", dependencies: ["DataPipeline", "VideoIO", "TensorCore", "Training"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "VideoMAE", "Optim", "Checkpoint", "DataPipeline", "HDF5", "VideoIO", "NN", "Autodiff", "TensorCore", "Distributed"]),
+        .testTarget(name: "OptimTests", dependencies: ["Optim", "Autodiff", "TensorCore"]),
+        .testTarget(name: "VideoMAETests", dependencies: ["VideoMAE", "NN", "Autodiff", "TensorCore", "HDF5", "ExitStatus", "RunConfig", "Interop", "Training"]),
+        .testTarget(name: "DataPipelineTests", dependencies: ["DataPipeline", "VideoIO", "TensorCore", "ExitStatus", "RunConfig", "Training"]),
+        .testTarget(name: "RunConfigTests", dependencies: ["RunConfig", "Checkpoint", "Training", "TestSupport"]),
+        .testTarget(name: "PicturesTests", dependencies: ["Pictures", "VideoIO", "TestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: [
+            "Training", "RunConfig", "ExitStatus", "VideoMAE", "Optim", "Checkpoint", "DataPipeline", "HDF5", "NN", "Autodiff",
+            "TensorCore", "Distributed", "TestSupport",
+        ]),
+        .testTarget(name: "InferenceTests", dependencies: [
+            "Inference", "Training", "Pictures", "RunConfig", "ExitStatus", "VideoMAE", "Checkpoint", "DataPipeline", "VideoIO",
+            "NN", "Autodiff", "TensorCore", "TestSupport",
+        ]),
+        .testTarget(name: "InteropTests", dependencies: [
+            "Interop", "Training", "RunConfig", "VideoMAE", "Optim", "Checkpoint", "NN", "Autodiff", "TensorCore", "TestSupport",
+        ]),
+        .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "Pictures"]),
     ]
 )

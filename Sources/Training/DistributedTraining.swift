@@ -1,8 +1,10 @@
 import Autodiff
 import Distributed
+import ExitStatus
 import Foundation
 import NN
 import Optim
+import RunConfig
 import TensorCore
 
 // Data-parallel training over MPI (`mpirun -np K vmae-train --config F`), as PyTorch's

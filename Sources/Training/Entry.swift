@@ -1,5 +1,7 @@
 import Distributed
+import ExitStatus
 import Foundation
+import RunConfig
 import TensorCore
 
 /// What `vmae-train` does once the config is read: print it, train, report.
@@ -66,5 +68,3 @@ func endRank(after error: Error, _ world: Communicator) -> Never {
     world.abort(code)
 }
 
-/// Exits with a given status after the message was printed.
-public struct ExitCodeError: Error { public let code: Int32 }

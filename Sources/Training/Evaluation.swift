@@ -2,8 +2,10 @@ import Autodiff
 import DataPipeline
 import Dispatch
 import Distributed
+import ExitStatus
 import Foundation
 import NN
+import RunConfig
 import TensorCore
 import VideoMAE
 

@@ -2,9 +2,11 @@ import Autodiff
 import Checkpoint
 import DataPipeline
 import Distributed
+import ExitStatus
 import Foundation
 import NN
 import Optim
+import RunConfig
 import TensorCore
 import VideoMAE
 
@@ -288,20 +290,6 @@ struct FinetuneRunner {
         if let report = skippedFilesReport(val) { printErr("warning: \(report)") }
         return RunSummary(firstStep: ck.step, lastStep: ck.step, totalSteps: ck.step, losses: [], checkpoint: path)
     }
-}
-
-/// `names` padded with `class_<i>` (or cut) to `classes` entries.
-func namesFor(_ names: [String], classes: Int) -> [String] {
-    var out = Array(names.prefix(classes))
-    while out.count < classes { out.append("class_\(out.count)") }
-    return out
-}
-
-/// The class names a checkpoint stores in /state (`class_names`, a JSON list).
-func storedClassNames(_ ck: Checkpoint) -> [String]? {
-    guard let s = ck.strings["class_names"], let d = s.data(using: .utf8),
-          let names = try? JSONSerialization.jsonObject(with: d) as? [String] else { return nil }
-    return names
 }
 
 /// Percent of rows whose largest logit is the label.

@@ -1,5 +1,6 @@
 import Autodiff
 import Checkpoint
+import ExitStatus
 import Foundation
 import NN
 import TensorCore

@@ -1,4 +1,5 @@
 import Foundation
+import RunConfig
 import TensorCore
 
 // Mixup and cutmix for fine-tuning, as the original VideoMAE's run_class_finetuning.py does with

@@ -2,9 +2,11 @@ import Autodiff
 import Checkpoint
 import DataPipeline
 import Distributed
+import ExitStatus
 import Foundation
 import NN
 import Optim
+import RunConfig
 import TensorCore
 import VideoMAE
 
@@ -217,10 +219,6 @@ public struct TrainingFailure: Error, CustomStringConvertible {
 func agreed(_ error: Error, _ world: Communicator = .world) -> Error {
     guard world.size > 1 else { return error }
     return CollectiveFailure(underlying: error, code: failureLine(error).code, report: world.isWriter)
-}
-
-func jsonString(_ v: Any) -> String {
-    String(data: try! JSONSerialization.data(withJSONObject: v, options: [.sortedKeys]), encoding: .utf8)!
 }
 
 /// Makes output_dir, clears stale temporaries, writes the resolved config (unless the caller

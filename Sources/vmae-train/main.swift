@@ -1,5 +1,7 @@
 import ArgumentParser
+import ExitStatus
 import Foundation
+import RunConfig
 import Training
 
 /// `vmae-train --config F`: pretraining or fine-tuning driven by one JSON config.

@@ -1,7 +1,8 @@
 import ArgumentParser
+import Benchmarks
+import ExitStatus
 import Foundation
 import TensorCore
-import Training
 
 struct AttentionBenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

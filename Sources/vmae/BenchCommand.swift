@@ -1,7 +1,7 @@
 import ArgumentParser
+import Benchmarks
 import Foundation
 import TensorCore
-import Training
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

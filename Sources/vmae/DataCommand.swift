@@ -1,7 +1,8 @@
 import ArgumentParser
+import Benchmarks
 import DataPipeline
+import ExitStatus
 import Foundation
-import Training
 
 struct DataCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

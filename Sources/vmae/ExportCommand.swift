@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import Training
+import Interop
 
 /// `vmae export CK.h5 --out DIR`
 struct ExportCommand: ParsableCommand {

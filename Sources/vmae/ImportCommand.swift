@@ -1,6 +1,7 @@
 import ArgumentParser
+import ExitStatus
 import Foundation
-import Training
+import Interop
 
 /// `vmae import SOURCE --out CK.h5 [--task pretrain|finetune] [--config JSON] [--num-classes K] [--config-out F]`
 struct ImportCommand: ParsableCommand {

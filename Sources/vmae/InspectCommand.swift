@@ -1,7 +1,7 @@
 import ArgumentParser
 import Checkpoint
+import ExitStatus
 import Foundation
-import Training
 
 struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,7 @@
 import ArgumentParser
+import ExitStatus
 import Foundation
-import Training
+import Interop
 
 struct ParityCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,7 +1,8 @@
 import ArgumentParser
+import ExitStatus
 import Foundation
+import Inference
 import TensorCore
-import Training
 
 /// `vmae predict --checkpoint CK.h5 VIDEO… [--top-k 5] [--timeline [--window-stride S]] [--json]`
 struct PredictCommand: ParsableCommand {

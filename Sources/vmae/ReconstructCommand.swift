@@ -1,7 +1,8 @@
 import ArgumentParser
+import ExitStatus
 import Foundation
+import Inference
 import TensorCore
-import Training
 
 /// `vmae reconstruct --checkpoint CK.h5 VIDEO --out recon.png [--seed S] [--mask tube|random] [--ratio R]`
 struct ReconstructCommand: ParsableCommand {

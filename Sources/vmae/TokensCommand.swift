@@ -1,6 +1,6 @@
 import ArgumentParser
+import Benchmarks
 import Foundation
-import Training
 
 struct TokensCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

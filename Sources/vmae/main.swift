@@ -1,5 +1,5 @@
 import ArgumentParser
-import Training
+import ExitStatus
 
 /// `vmae`: the tool box around training — benchmarks, parity with PyTorch, inspection, data.
 struct VMAE: ParsableCommand {

@@ -3,7 +3,7 @@ import Foundation
 import TensorCore
 import XCTest
 
-@testable import Training
+@testable import RunConfig
 
 /// `data.horizontal_flip` / `data.min_crop_area`: from the config to the fine-tuning crop.
 final class FlipOptionTests: TempDirTestCase {

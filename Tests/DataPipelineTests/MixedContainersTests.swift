@@ -4,6 +4,7 @@ import TensorCore
 import VideoIO
 import XCTest
 
+@testable import RunConfig
 @testable import Training
 
 /// A new user's folder of their own videos in several containers pretrains without conversion.

@@ -3,7 +3,7 @@ import Foundation
 import TensorCore
 import XCTest
 
-@testable import Training
+@testable import RunConfig
 
 /// timm's RandAugment of the original's fine-tuning: the spec, the draws, the operations (point
 /// operations against PIL's own output) and the same operations on every frame of a clip.

@@ -3,7 +3,7 @@ import Foundation
 import TensorCore
 import XCTest
 
-@testable import Training
+@testable import RunConfig
 
 /// timm's RandomErasing as the original's fine-tuning applies it: per frame, one rectangle of noise.
 final class RandomErasingTests: TempDirTestCase {

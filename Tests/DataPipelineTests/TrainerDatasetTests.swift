@@ -3,6 +3,8 @@ import Foundation
 import TensorCore
 import XCTest
 
+@testable import ExitStatus
+@testable import RunConfig
 @testable import Training
 
 /// The trainer's side: `makeDataset` / `makeVideoDataset` from a config, its errors, the loader.

@@ -1,6 +1,6 @@
 import Checkpoint
 import Foundation
-import Training
+import TestSupport
 import XCTest
 
 /// Training that survives anything: SIGKILL in the middle of a checkpoint write, Ctrl-C, and a

@@ -4,7 +4,10 @@ import DataPipeline
 import Distributed
 import Foundation
 import TensorCore
+import TestSupport
 import XCTest
+
+@testable import ExitStatus
 @testable import Training
 
 /// Data-parallel training over MPI. The first tests need no MPI (how the loader shares out a

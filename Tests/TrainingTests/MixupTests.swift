@@ -2,8 +2,12 @@ import Autodiff
 import Foundation
 import NN
 import TensorCore
+import TestSupport
 import VideoMAE
 import XCTest
+
+@testable import ExitStatus
+@testable import RunConfig
 @testable import Training
 
 /// Mixup / cutmix as timm's Mixup (mode "batch") and mixup_target, on small hand-checkable

@@ -2,6 +2,8 @@ import DataPipeline
 import Foundation
 import TensorCore
 import XCTest
+
+@testable import RunConfig
 @testable import Training
 
 /// The original fine-tuning's repeated augmentation (`num_sample`, 2): each video of a batch

@@ -1,6 +1,7 @@
 import Checkpoint
 import Foundation
 import TensorCore
+import TestSupport
 import Training
 import XCTest
 

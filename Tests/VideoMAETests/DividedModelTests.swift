@@ -1,9 +1,13 @@
-import XCTest
 import Autodiff
 import Foundation
 import NN
 import TensorCore
 import Training
+import XCTest
+
+@testable import ExitStatus
+@testable import Interop
+@testable import RunConfig
 @testable import VideoMAE
 
 /// `model.attention = "divided"` through the model, the config and the tools.

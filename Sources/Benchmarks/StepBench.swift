@@ -1,0 +1,77 @@
+import Autodiff
+import ExitStatus
+import Foundation
+import NN
+import Optim
+import TensorCore
+import VideoMAE
+
+/// `vmae bench`: full pretraining steps (masking, forward, backward, AdamW) on random input,
+/// timed the way the peer script (../shared/peer/torch_step.py) times PyTorch.
+public enum StepBench {
+    public struct Result: Codable {
+        public var system = "vmae"
+        public var preset: String
+        public var frames: Int
+        public var size: Int
+        public var batch: Int
+        public var tokens: Int
+        public var visible: Int
+        public var params: Int
+        public var threads: Int
+        public var step_s_median: Double
+        public var step_s_min: Double
+        public var clips_per_s: Double
+        public var maxrss_mb: Double
+        public var gflop_per_step: Double
+        public var gflop_per_s: Double
+    }
+
+    /// Multiply-adds ×2 of one forward pass; a training step is about 3× that (backward = 2×).
+    public static func forwardFlops(_ c: ModelConfig, batch: Int, visible: Int) -> Double {
+        let n = Double(c.tokens), nv = Double(visible), nm = n - nv
+        func blocks(_ t: Double, _ d: Double, _ depth: Int) -> Double {
+            let h = Double(Int(d * c.mlp_ratio))
+            return Double(depth) * (2 * t * (3 * d * d + d * d + 2 * d * h) + 4 * t * t * d)
+        }
+        let d = Double(c.encoder_embed_dim), dd = Double(c.decoder_embed_dim), tpp = Double(c.tubeletPixels)
+        let enc = 2 * nv * d * tpp + blocks(nv, d, c.encoder_depth) + 2 * nv * d * dd
+        let dec = blocks(n, dd, c.decoder_depth) + 2 * nm * dd * tpp
+        return Double(batch) * (enc + dec)
+    }
+
+    public static func run(preset: String, frames: Int, size: Int, batch: Int, steps: Int, warmup: Int = 2,
+                           ratio: Double = 0.9) throws -> Result {
+        guard var c = ModelConfig.preset(preset) else { throw UserError("--preset: unknown preset \"\(preset)\"") }
+        c.num_frames = frames
+        c.img_size = size
+        if let p = c.problems(prefix: "--").first { throw UserError(p) }
+        let model = PretrainModel(c)
+        model.initialize(seed: 0)
+        let opt = AdamW(model.namedParameters(), beta1: 0.9, beta2: 0.95)
+        let maskGen = MaskGenerator(.tube, ratio: ratio, config: c)
+        var rng = RNG(seed: 0)
+        let x = Tensor(uninitialized: [batch, frames, c.in_chans, size, size])
+        rng.fillNormal(x)
+        var times: [Double] = []
+        for i in 0..<(warmup + steps) {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            let mask = maskGen.batch(count: batch, rng: &rng)
+            model.zeroGrad()
+            let loss = model.loss(x, mask: mask, ForwardContext(training: true, rng: rng))
+            loss.backward()
+            opt.step(lr: 1.5e-4, weightDecay: 0.05)
+            if i >= warmup { times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9) }
+        }
+        times.sort()
+        let med = times[times.count / 2]
+        let visible = c.tokens - maskGen.maskedCount
+        let gflop = 3 * forwardFlops(c, batch: batch, visible: visible) / 1e9
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Result(preset: preset, frames: frames, size: size, batch: batch, tokens: c.tokens, visible: visible,
+                      params: model.parameterCount, threads: Threads.count, step_s_median: med, step_s_min: times[0],
+                      clips_per_s: Double(batch) / med, maxrss_mb: Double(usage.ru_maxrss) / 1024,
+                      gflop_per_step: gflop, gflop_per_s: gflop / med)
+    }
+}

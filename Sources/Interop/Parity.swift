@@ -1,0 +1,139 @@
+import Autodiff
+import ExitStatus
+import Foundation
+import HDF5
+import NN
+import Optim
+import TensorCore
+import VideoMAE
+
+/// `vmae parity FIXTURE.h5`: replays a reference state written by PyTorch (llm.c's way) and
+/// compares tensor by tensor, with the design's tolerances:
+///   loss and logits within 1e-4 relative; each gradient within 1e-3 of its largest magnitude;
+///   the AdamW loss sequence within 1e-4 relative.
+public enum Parity {
+    public struct Comparison {
+        public let what: String
+        public let error: Double
+        public let tolerance: Double
+        public var ok: Bool { error <= tolerance }
+    }
+
+    public struct Report {
+        public let path: String
+        public let kind: String
+        public var comparisons: [Comparison] = []
+        public var ok: Bool { comparisons.allSatisfy(\.ok) }
+    }
+
+    static func relative(_ a: Double, _ b: Double) -> Double { abs(a - b) / max(abs(b), 1e-12) }
+
+    public static func run(_ path: String) throws -> Report {
+        let f: H5File
+        do { f = try H5File.open(path) } catch { throw UserError("\(path): not a readable HDF5 file (\(error))") }
+        defer { try? f.close() }
+        guard f.hasAttribute("format"), (try? f.stringAttribute("format")) == "vmae-parity-fixture" else {
+            throw UserError("\(path): not a vmae parity fixture (no format=\"vmae-parity-fixture\" attribute)")
+        }
+        do {
+            let kind = try f.stringAttribute("kind")
+            let cfgJSON = try f.stringAttribute("config")
+            var mc = try JSONDecoder().decode(ModelConfig.self, from: Data(cfgJSON.utf8))
+            mc.drop_path_rate = 0
+            if mc.num_classes <= 0 { mc.num_classes = 1 }  // unused by the pretraining model
+            let (pv, pshape) = try f.readWithShape("inputs/pixel_values", as: Float.self)
+            let pixels = Tensor(shape: pshape, values: pv)
+            mc.num_frames = pshape[1]
+            mc.img_size = pshape[3]
+            var report = Report(path: path, kind: kind)
+
+            let module: Module
+            let lossFn: () -> Variable
+            var logitsFn: (() -> Variable)? = nil
+            let ctx = ForwardContext.inference()
+            switch kind {
+            case "pretrain":
+                let model = PretrainModel(mc)
+                let m8 = try f.read("inputs/mask", as: UInt8.self)
+                let n = mc.tokens
+                let mask = Mask(masked: (0..<pshape[0]).map { b in (0..<n).map { m8[b * n + $0] != 0 } })
+                module = model
+                lossFn = { model.loss(pixels, mask: mask, ctx) }
+            case "classify":
+                let model = Classifier(mc)
+                let labels = try f.read("inputs/labels", as: Int64.self).map(Int.init)
+                let smoothing = try f.attribute("label_smoothing", of: "expected/logits", as: Double.self, converting: true)
+                module = model
+                lossFn = { model.loss(pixels, labels: labels, smoothing: Float(smoothing), ctx).loss }
+                logitsFn = { model.logits(Variable(pixels), ctx) }
+            default:
+                throw UserError("\(path): unknown fixture kind \"\(kind)\"")
+            }
+            let params = module.namedParameters()
+            for (name, p) in params {
+                guard f.exists("params/\(name)") else { throw UserError("\(path): fixture lacks params/\(name)") }
+                let shape = try f.shape(of: "params/\(name)")
+                guard shape == p.shape else {
+                    throw UserError("\(path): params/\(name) has shape \(shape), the model expects \(p.shape)")
+                }
+                try f.read("params/\(name)", into: p.value.data, count: p.count)
+            }
+
+            // loss, gradients
+            module.zeroGrad()
+            let loss = lossFn()
+            let expectedLoss = Double(try f.readScalar("expected/loss", as: Float.self))
+            report.comparisons.append(Comparison(what: "loss", error: relative(Double(loss.value[flat: 0]), expectedLoss), tolerance: 1e-4))
+            loss.backward()
+            if let logitsFn {
+                let z = Tape.noGrad { logitsFn() }
+                let e = try f.read("expected/logits", as: Float.self)
+                var worst = 0.0
+                for i in 0..<e.count { worst = max(worst, relative(Double(z.value[flat: i]), Double(e[i]))) }
+                let scale = e.map { abs(Double($0)) }.max() ?? 1
+                var absWorst = 0.0
+                for i in 0..<e.count { absWorst = max(absWorst, abs(Double(z.value[flat: i]) - Double(e[i]))) }
+                // relative to each logit, floored by the largest logit (a logit near 0 has no relative scale)
+                report.comparisons.append(Comparison(what: "logits", error: min(worst, absWorst / max(scale, 1e-12)), tolerance: 1e-4))
+            }
+            for (name, p) in params {
+                let key = "expected/grads/\(name)"
+                guard f.exists(key) else {
+                    report.comparisons.append(Comparison(what: "grad \(name) (missing from fixture)", error: .infinity, tolerance: 1e-3))
+                    continue
+                }
+                let e = try f.read(key, as: Float.self)
+                let largest = e.map { abs(Double($0)) }.max() ?? 0
+                var worst = 0.0
+                let g = p.grad
+                for i in 0..<e.count { worst = max(worst, abs(Double(g?.data[i] ?? 0) - Double(e[i]))) }
+                report.comparisons.append(Comparison(what: "grad \(name)", error: worst / max(largest, 1e-12), tolerance: 1e-3))
+            }
+
+            // AdamW on the same batch
+            if f.exists("expected/adamw/losses") {
+                let expected = try f.read("expected/adamw/losses", as: Float.self).map(Double.init)
+                func attr(_ a: String) throws -> Double { try f.attribute(a, of: "expected/adamw/losses", as: Double.self, converting: true) }
+                let opt = AdamW(params, beta1: Float(try attr("beta1")), beta2: Float(try attr("beta2")), eps: Float(try attr("eps")))
+                let lr = try attr("lr"), wd = try attr("weight_decay")
+                var got: [Double] = []
+                for s in 0..<expected.count {
+                    module.zeroGrad()
+                    let l = lossFn()
+                    got.append(Double(l.value[flat: 0]))
+                    if s < expected.count - 1 {
+                        l.backward()
+                        opt.step(lr: lr, weightDecay: wd)
+                    } else {
+                        Tape.clear()
+                    }
+                }
+                let worst = zip(got, expected).map { relative($0, $1) }.max() ?? 0
+                report.comparisons.append(Comparison(what: "adamw losses (\(expected.count - 1) steps)", error: worst, tolerance: 1e-4))
+            }
+            return report
+        } catch let e as UserError { throw e } catch {
+            throw UserError("\(path): damaged fixture (\(error))")
+        }
+    }
+}

@@ -1,0 +1,100 @@
+import Checkpoint
+import Foundation
+import TestSupport
+import Training
+import XCTest
+
+@testable import RunConfig
+
+/// The resolved config: saved in output_dir/config.json and in the checkpoint's `config`
+/// attribute; reading either back gives an equal TrainConfig.
+final class ConfigTests: XCTestCase {
+    func testResolvedConfigIsSavedAndReloadsEqual() throws {
+        let dir = TT.scratch("config", self)
+        // values that only survive a round trip if every digit is written
+        let cfg = try TT.config(TT.tinyTree(outputDir: dir + "/out", steps: 2), in: dir,
+                                overrides: ["optim.lr=0.30000000000000004", "optim.min_lr=1e-7", "optim.clip_grad=0.1",
+                                            "data.mean=[0.485,0.456,0.40600000000000003]", "optim.weight_decay_end=0.123456789012345678",
+                                            "model.layer_norm_eps=1e-12", "mask.type=random", "seed=-3"])
+        XCTAssertEqual(cfg.optim.lr, 0.30000000000000004)
+        XCTAssertEqual(cfg.optim.weight_decay_end, 0.123456789012345678)
+        let s = try Trainer(config: cfg, quiet: true).run()
+
+        let saved = try TrainConfig.load(path: dir + "/out/config.json")
+        XCTAssertEqual(saved, cfg, "output_dir/config.json")
+
+        let ck = try Checkpoint.read(try XCTUnwrap(s.checkpoint))
+        try ck.config.write(toFile: dir + "/from-checkpoint.json", atomically: true, encoding: .utf8)
+        XCTAssertEqual(try TrainConfig.load(path: dir + "/from-checkpoint.json"), cfg, "checkpoint config attribute")
+
+        // the JSON names every key, null ones as null
+        let tree = try JSONSerialization.jsonObject(with: Data(cfg.json().utf8)) as! [String: Any]
+        let optim = tree["optim"] as! [String: Any]
+        XCTAssertTrue(optim["max_steps"] is NSNumber)
+        XCTAssertTrue(optim["warmup_epochs"] is NSNumber)
+        XCTAssertTrue((tree["checkpoint"] as! [String: Any])["resume"] is NSNull)
+        XCTAssertTrue((tree["model"] as! [String: Any])["preset"] is NSNull)
+    }
+
+    func testDefaultsRoundTripForBothTasks() throws {
+        let dir = TT.scratch("config-defaults", self)
+        for task in ["pretrain", "finetune"] {
+            let cfg = try TrainConfig.load(path: nil, overrides: ["task=\(task)"])
+            try cfg.json().write(toFile: dir + "/\(task).json", atomically: true, encoding: .utf8)
+            XCTAssertEqual(try TrainConfig.load(path: dir + "/\(task).json"), cfg, task)
+        }
+    }
+
+    /// `--set` values: JSON when they parse, else strings; sections made on the way.
+    func testOverrides() throws {
+        let cfg = try TrainConfig.load(path: nil, overrides: ["optim.lr=3e-4", "optim.betas=[0.9,0.95]", "checkpoint.resume=auto",
+                                                             "output_dir=runs/x y", "optim.clip_grad=null", "data.num_workers=0"])
+        XCTAssertEqual(cfg.optim.lr, 3e-4)
+        XCTAssertEqual(cfg.optim.betas, [0.9, 0.95])
+        XCTAssertEqual(cfg.checkpoint.resume, "auto")
+        XCTAssertEqual(cfg.output_dir, "runs/x y")
+        XCTAssertNil(cfg.optim.clip_grad)
+        XCTAssertEqual(cfg.data.num_workers, 0)
+        XCTAssertThrowsError(try TrainConfig.load(path: nil, overrides: ["optim.lrr=1"])) { e in
+            XCTAssertTrue("\(e)".contains("did you mean 'optim.lr'"), "\(e)")
+        }
+    }
+}
+
+/// Numbers are read exactly as written, and a config written and read back does not drift by
+/// an ulp. (On Linux, JSONSerialization's NSNumber → Double is 1–2 ulp off for these two; the
+/// config path must keep going through the decimal text, as it does, and these tests guard that.)
+final class ConfigNumberTests: XCTestCase {
+    func testLongNumbersReadExactlyAndRoundTrip() throws {
+        let dir = TT.scratch("config-numbers", self)
+        try "{\"optim\": {\"lr\": 0.0075899100092663855, \"min_lr\": 0.006980499082866326}}"
+            .write(toFile: dir + "/n.json", atomically: true, encoding: .utf8)
+        let cfg = try TrainConfig.load(path: dir + "/n.json")
+        XCTAssertEqual(cfg.optim.lr, 0.0075899100092663855)
+        XCTAssertEqual(cfg.optim.min_lr, 0.006980499082866326)
+        var c = cfg
+        for i in 0..<3 {
+            try c.json().write(toFile: dir + "/r\(i).json", atomically: true, encoding: .utf8)
+            c = try TrainConfig.load(path: dir + "/r\(i).json")
+            XCTAssertEqual(c, cfg, "round trip \(i)")
+        }
+        let o = try TrainConfig.load(path: nil, overrides: ["optim.lr=0.0075899100092663855", "optim.min_lr=0.006980499082866326"])
+        XCTAssertEqual(o.optim.lr, 0.0075899100092663855)
+        XCTAssertEqual(o.optim.min_lr, 0.006980499082866326)
+    }
+
+    /// Types still come out right through the exact reader: ints, bools, nulls, strings, lists.
+    func testKindsThroughTheExactReader() throws {
+        let dir = TT.scratch("config-kinds", self)
+        try "{\"seed\": 12, \"model\": {\"qkv_bias\": false, \"preset\": null}, \"output_dir\": \"x\", \"optim\": {\"betas\": [0.5, 0.75]}}"
+            .write(toFile: dir + "/k.json", atomically: true, encoding: .utf8)
+        let c = try TrainConfig.load(path: dir + "/k.json")
+        XCTAssertEqual(c.seed, 12)
+        XCTAssertFalse(c.model.qkv_bias)
+        XCTAssertNil(c.model.preset)
+        XCTAssertEqual(c.output_dir, "x")
+        XCTAssertEqual(c.optim.betas, [0.5, 0.75])
+        XCTAssertThrowsError(try TrainConfig.load(path: nil, overrides: ["model.qkv_bias=1"]))
+        XCTAssertThrowsError(try TrainConfig.load(path: nil, overrides: ["seed=true"]))
+    }
+}
