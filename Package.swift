@@ -1,17 +1,19 @@
 // swift-tools-version:5.10
-// vmae — a self-supervised VideoMAE trainer. Layers; a target depends on targets of lower rows
-// only (scripts/check-layers.sh holds this table and checks every import and every dependency
-// list below against it; docs/ARCHITECTURE.md says what each target owns):
-//   9 executables  vmae, vmae-train (parse arguments, call one function)
-//   8 commands     Benchmarks
-//   7 run          Training, Inference, Interop
-//   6 config       RunConfig
-//   5 pictures     Pictures
-//   4 model        VideoMAE, Optim
-//   3 layers       NN, Checkpoint, DataPipeline
-//   2 ops / files  Autodiff, HDF5, VideoIO, Distributed
-//   1 arrays       TensorCore, ExitStatus
-//   0 system       CBLAS, CHDF5, CFFmpeg, CPNG, CMPI, ArgumentParser
+// vmae — a self-supervised VideoMAE trainer. A target depends on targets of lower layers only:
+// scripts/check-layers.sh holds this table and checks it, every import and every dependency
+// list below against it; docs/ARCHITECTURE.md says what each target owns.
+// layers:begin
+//   9  vmae vmae-train                    executables: parse arguments, call one function
+//   8  Benchmarks                         vmae bench (step, ops, data, attention), vmae tokens
+//   7  Training Inference Interop         the loops; a checkpoint at work; the PyTorch world
+//   6  RunConfig                          the JSON config and the datasets and model state it names
+//   5  Pictures                           canvas, font, curves, reconstruction pictures
+//   4  VideoMAE Optim                     the model, masking, targets; AdamW and schedules
+//   3  NN Checkpoint DataPipeline         layers; the checkpoint file; clips from videos
+//   2  Autodiff HDF5 VideoIO Distributed  differentiable ops; HDF5; FFmpeg and PNG; MPI
+//   1  TensorCore ExitStatus              arrays, kernels, BLAS; UserError and exit statuses
+//   0  CBLAS CHDF5 CFFmpeg CPNG CMPI ArgumentParser   system libraries and the one package
+// layers:end
 import PackageDescription
 
 // Release builds of the numeric targets: no overflow/bounds traps in kernels, and AVX2+FMA

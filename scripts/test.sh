@@ -2,10 +2,11 @@
 # Runs the whole test suite in release mode (numeric code is 10-100x slower in debug), with
 # -enable-testing so tests may use @testable imports. The CLI tests run the built
 # executables, which `swift build` makes first with the same flags (one build, not two).
-# Ends with one plain line "N passed, N failed" counted from XCTest's summary.
+# First checks the layer order (scripts/check-layers.sh). Ends with one plain line "N passed, N failed" counted from XCTest's summary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
+bash scripts/check-layers.sh   # dependencies point down only (the table: docs/ARCHITECTURE.md)
 flags=(-c release -Xswiftc -enable-testing)
 swift build "${flags[@]}"
 log=$(mktemp)

@@ -19,7 +19,7 @@ final class AddTests: XCTestCase {
             let a = randomVar(sa, seed: UInt64(10 + i)), b = randomVar(sb, seed: UInt64(20 + i))
             let y = Tape.noGrad { add(a, b) }
             XCTAssertEqual(y.shape, sa)
-            Ops1.assertNear(y.value.array, Self.naive(a.value, b.value), tol: 1e-6, "add \(sa) + \(sb)")
+            OpCheck.assertNear(y.value.array, Self.naive(a.value, b.value), tol: 1e-6, "add \(sa) + \(sb)")
         }
     }
 
@@ -36,24 +36,24 @@ final class AddTests: XCTestCase {
 
     func testBroadcastGradientIsSumOverRows() {
         let a = randomVar([2, 3, 4], seed: 1), b = randomVar([4], seed: 2)
-        let g = Ops1.gradients([a, b]) { v in add(v[0], v[1]) }
+        let g = OpCheck.gradients([a, b]) { v in add(v[0], v[1]) }
         // with seed R, db[j] = Σ_r R[r, j]; da = R
         var rng = RNG(seed: 7)
         let r = Tensor(uninitialized: [2, 3, 4])
         rng.fillUniform(r, low: -1, high: 1)
-        Ops1.assertNear(g[0], r.array.map(Double.init), tol: 0, "da")
+        OpCheck.assertNear(g[0], r.array.map(Double.init), tol: 0, "da")
         let expect = (0..<4).map { j in (0..<6).reduce(0.0) { $0 + Double(r.data[$1 * 4 + j]) } }
-        Ops1.assertNear(g[1], expect, tol: 1e-6, "db")
+        OpCheck.assertNear(g[1], expect, tol: 1e-6, "db")
     }
 
     func testSameVariableTwice() {
         let x = randomVar([3, 4], seed: 3)
         assertGradients([x]) { v in add(v[0], v[0]) }
-        let g = Ops1.gradients([x]) { v in add(v[0], v[0]) }
+        let g = OpCheck.gradients([x]) { v in add(v[0], v[0]) }
         var rng = RNG(seed: 7)
         let r = Tensor(uninitialized: [3, 4])
         rng.fillUniform(r, low: -1, high: 1)
-        Ops1.assertNear(g[0], r.array.map { 2 * Double($0) }, tol: 1e-7, "d(x+x)")
+        OpCheck.assertNear(g[0], r.array.map { 2 * Double($0) }, tol: 1e-7, "d(x+x)")
     }
 
     func testBackwardAccumulates() {

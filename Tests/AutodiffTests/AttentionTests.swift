@@ -39,11 +39,11 @@ final class AttentionTests: XCTestCase {
             let fast = attention(x, heads: c.2)            // recording: probabilities kept
             Tape.clear()
             XCTAssertEqual(fast.shape, [c.0, c.1, c.2 * c.3])
-            Ops1.assertNear(fast.value.array, expect, tol: 1e-5, "attention \(c)")
+            OpCheck.assertNear(fast.value.array, expect, tol: 1e-5, "attention \(c)")
             let inference = Tape.noGrad { attention(x, heads: c.2) }   // scratch per block
-            Ops1.assertNear(inference.value.array, expect, tol: 1e-5, "attention noGrad \(c)")
+            OpCheck.assertNear(inference.value.array, expect, tol: 1e-5, "attention noGrad \(c)")
             let ref = Tape.noGrad { attentionNaive(x, heads: c.2) }
-            Ops1.assertNear(ref.value.array, expect, tol: 1e-6, "attentionNaive \(c)")
+            OpCheck.assertNear(ref.value.array, expect, tol: 1e-6, "attentionNaive \(c)")
         }
     }
 
@@ -89,19 +89,19 @@ final class AttentionTests: XCTestCase {
     func testBackwardMatchesNaive() {
         for (i, c) in (Self.small + Self.large).enumerated() {
             let x = Self.qkv(c, seed: UInt64(i + 60), lo: -2, hi: 2)
-            let fast = Ops1.gradients([x]) { v in attention(v[0], heads: c.2) }
-            let ref = Ops1.gradients([x]) { v in attentionNaive(v[0], heads: c.2) }
-            Ops1.assertNear(fast[0], ref[0].map(Double.init), tol: 1e-5, "dqkv \(c)")
+            let fast = OpCheck.gradients([x]) { v in attention(v[0], heads: c.2) }
+            let ref = OpCheck.gradients([x]) { v in attentionNaive(v[0], heads: c.2) }
+            OpCheck.assertNear(fast[0], ref[0].map(Double.init), tol: 1e-5, "dqkv \(c)")
         }
     }
 
     func testSingleThreadMatches() {
         for c in Self.large {
             let x = Self.qkv(c, seed: 70)
-            let many = Ops1.gradients([x]) { v in attention(v[0], heads: c.2) }
+            let many = OpCheck.gradients([x]) { v in attention(v[0], heads: c.2) }
             var one: [[Float]] = []
-            Ops1.withThreads(1) { one = Ops1.gradients([x]) { v in attention(v[0], heads: c.2) } }
-            Ops1.assertNear(one[0], many[0].map(Double.init), tol: 1e-5, "threads \(c)")
+            OpCheck.withThreads(1) { one = OpCheck.gradients([x]) { v in attention(v[0], heads: c.2) } }
+            OpCheck.assertNear(one[0], many[0].map(Double.init), tol: 1e-5, "threads \(c)")
         }
     }
 
@@ -111,7 +111,7 @@ final class AttentionTests: XCTestCase {
         attention(x, heads: 3).backward(seed: seed)
         let once = x.grad!.array
         attention(x, heads: 3).backward(seed: seed)
-        Ops1.assertNear(x.grad!.array, once.map { 2 * Double($0) }, tol: 1e-6, "accumulated")
+        OpCheck.assertNear(x.grad!.array, once.map { 2 * Double($0) }, tol: 1e-6, "accumulated")
     }
 
     func testShapeErrors() {

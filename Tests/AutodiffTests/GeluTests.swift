@@ -8,7 +8,7 @@ final class GeluTests: XCTestCase {
             let x = randomVar(shape, seed: UInt64(i + 1), lo: -6, hi: 6)
             let y = Tape.noGrad { gelu(x) }
             XCTAssertEqual(y.shape, shape)
-            Ops1.assertNear(y.value.array, x.value.array.map { geluReference(Double($0)) }, tol: 1e-6, "gelu \(shape)")
+            OpCheck.assertNear(y.value.array, x.value.array.map { geluReference(Double($0)) }, tol: 1e-6, "gelu \(shape)")
         }
     }
 
@@ -33,7 +33,7 @@ final class GeluTests: XCTestCase {
     /// The derivative on every element against the closed form in double.
     func testGradientMatchesClosedForm() {
         let x = randomVar([2, 1001], seed: 3, lo: -5, hi: 5)
-        let g = Ops1.gradients([x]) { v in gelu(v[0]) }
+        let g = OpCheck.gradients([x]) { v in gelu(v[0]) }
         var rng = RNG(seed: 7)
         let r = Tensor(uninitialized: x.shape)
         rng.fillUniform(r, low: -1, high: 1)
@@ -42,6 +42,6 @@ final class GeluTests: XCTestCase {
             let slope = 0.5 * (1 + erf(v / 2.0.squareRoot())) + v * exp(-v * v / 2) / (2 * Double.pi).squareRoot()
             return Double(r.data[i]) * slope
         }
-        Ops1.assertNear(g[0], expect, tol: 1e-6, "dgelu")
+        OpCheck.assertNear(g[0], expect, tol: 1e-6, "dgelu")
     }
 }

@@ -24,13 +24,13 @@ final class LayerNormTests: XCTestCase {
 
     func testForwardMatchesNaive() {
         for (i, shape) in Self.shapes.enumerated() {
-            let x = Ops1.spreadRows(shape, seed: UInt64(i + 1))
+            let x = OpCheck.spreadRows(shape, seed: UInt64(i + 1))
             let c = shape.last!
             let w = randomVar([c], seed: 100, lo: 0.5, hi: 1.5), b = randomVar([c], seed: 101)
             for eps: Float in [1e-6, 1e-5, 0.1] {
                 let y = Tape.noGrad { layerNorm(x, weight: w, bias: b, eps: eps) }
                 XCTAssertEqual(y.shape, shape)
-                Ops1.assertNear(y.value.array, Self.naive(x.value, w.value, b.value, eps: Double(eps)), tol: 1e-5, "layerNorm \(shape) eps \(eps)")
+                OpCheck.assertNear(y.value.array, Self.naive(x.value, w.value, b.value, eps: Double(eps)), tol: 1e-5, "layerNorm \(shape) eps \(eps)")
             }
         }
     }
@@ -43,7 +43,7 @@ final class LayerNormTests: XCTestCase {
     /// noise; there x is checked with eps = 0.5 (where the gradient is substantial) instead.
     func testGradients() {
         for (i, shape) in Self.shapes.enumerated() {
-            let x = Ops1.spreadRows(shape, seed: UInt64(i + 10))
+            let x = OpCheck.spreadRows(shape, seed: UInt64(i + 10))
             let c = shape.last!
             let w = randomVar([c], seed: 200, lo: 0.5, hi: 1.5), b = randomVar([c], seed: 201)
             for eps: Float in [1e-5, 0.5] {
@@ -58,7 +58,7 @@ final class LayerNormTests: XCTestCase {
 
     /// Only some inputs need a gradient: the others get none, the rest are still right.
     func testPartialRequiresGrad() {
-        let x = Ops1.spreadRows([4, 9], seed: 3)
+        let x = OpCheck.spreadRows([4, 9], seed: 3)
         let w = randomVar([9], seed: 4, lo: 0.5, hi: 1.5), b = randomVar([9], seed: 5)
         let wc = Variable(w.value), bc = Variable(b.value), xc = Variable(x.value)
         assertGradients([x]) { v in layerNorm(v[0], weight: wc, bias: bc, eps: 1e-5) }
@@ -71,11 +71,11 @@ final class LayerNormTests: XCTestCase {
     /// check samples 64 per input), including the multi-worker split of dweight/dbias.
     func testGradientsMatchNaiveEverywhere() {
         for shape in [[300, 384], [7, 13], [33, 40]] {
-            let x = Ops1.spreadRows(shape, seed: 5)
+            let x = OpCheck.spreadRows(shape, seed: 5)
             let c = shape.last!, rows = x.count / c
             let w = randomVar([c], seed: 6, lo: 0.5, hi: 1.5), b = randomVar([c], seed: 7)
             let eps = 1e-5
-            let g = Ops1.gradients([x, w, b]) { v in layerNorm(v[0], weight: v[1], bias: v[2], eps: Float(eps)) }
+            let g = OpCheck.gradients([x, w, b]) { v in layerNorm(v[0], weight: v[1], bias: v[2], eps: Float(eps)) }
             var rng = RNG(seed: 7)
             let r = Tensor(uninitialized: shape)
             rng.fillUniform(r, low: -1, high: 1)
@@ -95,20 +95,20 @@ final class LayerNormTests: XCTestCase {
                     db[j] += gy[j]
                 }
             }
-            Ops1.assertNear(g[0], dx, tol: 1e-4, "dx \(shape)")
-            Ops1.assertNear(g[1], dw, tol: 1e-4, "dw \(shape)")
-            Ops1.assertNear(g[2], db, tol: 1e-4, "db \(shape)")
+            OpCheck.assertNear(g[0], dx, tol: 1e-4, "dx \(shape)")
+            OpCheck.assertNear(g[1], dw, tol: 1e-4, "dw \(shape)")
+            OpCheck.assertNear(g[2], db, tol: 1e-4, "db \(shape)")
         }
     }
 
     func testSingleThreadMatches() {
-        let x = Ops1.spreadRows([300, 384], seed: 9)
+        let x = OpCheck.spreadRows([300, 384], seed: 9)
         let w = randomVar([384], seed: 10, lo: 0.5, hi: 1.5), b = randomVar([384], seed: 11)
         let f: ([Variable]) -> Variable = { v in layerNorm(v[0], weight: v[1], bias: v[2], eps: 1e-6) }
-        let many = Ops1.gradients([x, w, b], f)
+        let many = OpCheck.gradients([x, w, b], f)
         var one: [[Float]] = []
-        Ops1.withThreads(1) { one = Ops1.gradients([x, w, b], f) }
-        for i in 0..<3 { Ops1.assertNear(one[i], many[i].map(Double.init), tol: 1e-5, "input \(i)") }
+        OpCheck.withThreads(1) { one = OpCheck.gradients([x, w, b], f) }
+        for i in 0..<3 { OpCheck.assertNear(one[i], many[i].map(Double.init), tol: 1e-5, "input \(i)") }
     }
 
     func testConstantRowGivesBias() {

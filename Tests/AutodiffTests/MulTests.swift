@@ -20,7 +20,7 @@ final class MulTests: XCTestCase {
             let a = randomVar(sa, seed: UInt64(10 + i)), b = randomVar(sb, seed: UInt64(20 + i))
             let y = Tape.noGrad { mul(a, b) }
             XCTAssertEqual(y.shape, sa)
-            Ops1.assertNear(y.value.array, Self.naive(a.value, b.value), tol: 1e-6, "mul \(sa) * \(sb)")
+            OpCheck.assertNear(y.value.array, Self.naive(a.value, b.value), tol: 1e-6, "mul \(sa) * \(sb)")
         }
     }
 
@@ -38,7 +38,7 @@ final class MulTests: XCTestCase {
     func testGradientsMatchNaiveEverywhere() {
         for (sa, sb) in [([700, 191], [191]), ([2, 300, 229], [300, 229]), ([4, 9], [9])] {
             let a = randomVar(sa, seed: 50), b = randomVar(sb, seed: 51)
-            let g = Ops1.gradients([a, b]) { v in mul(v[0], v[1]) }
+            let g = OpCheck.gradients([a, b]) { v in mul(v[0], v[1]) }
             var rng = RNG(seed: 7)
             let r = Tensor(uninitialized: sa)
             rng.fillUniform(r, low: -1, high: 1)
@@ -46,8 +46,8 @@ final class MulTests: XCTestCase {
             let da = (0..<a.count).map { Double(r.data[$0]) * Double(b.value.data[$0 % n]) }
             var db = [Double](repeating: 0, count: n)
             for i in 0..<a.count { db[i % n] += Double(r.data[i]) * Double(a.value.data[i]) }
-            Ops1.assertNear(g[0], da, tol: 1e-6, "da \(sa)")
-            Ops1.assertNear(g[1], db, tol: 1e-5, "db \(sb)")
+            OpCheck.assertNear(g[0], da, tol: 1e-6, "da \(sa)")
+            OpCheck.assertNear(g[1], db, tol: 1e-5, "db \(sb)")
         }
     }
 

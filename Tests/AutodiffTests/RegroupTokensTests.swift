@@ -23,7 +23,7 @@ final class RegroupTokensTests: XCTestCase {
             let y = regroupTokens(x, batch: b, rows: X, cols: Y, as: [b * Y, X, d])
             Tape.clear()
             XCTAssertEqual(y.shape, [b * Y, X, d])
-            Ops1.assertNear(y.value.array, Self.naive(x.value.array, c), tol: 0, "regroup \(c)")
+            OpCheck.assertNear(y.value.array, Self.naive(x.value.array, c), tol: 0, "regroup \(c)")
             // the raw TensorCore permute agrees
             let p = permute(x.value.reshaped([b, X, Y, d]), [0, 2, 1, 3])
             XCTAssertEqual(p.array, y.value.array, "permute \(c)")
@@ -59,7 +59,7 @@ final class RegroupTokensTests: XCTestCase {
         for (i, c) in Self.cases.enumerated() {
             let (b, X, Y, d) = c
             let x = randomVar([b, X * Y, d], seed: UInt64(i + 60))
-            let g = Ops1.gradients([x]) { v in regroupTokens(v[0], batch: b, rows: X, cols: Y, as: [b * Y, X, d]) }
+            let g = OpCheck.gradients([x]) { v in regroupTokens(v[0], batch: b, rows: X, cols: Y, as: [b * Y, X, d]) }
             var rng = RNG(seed: 7)
             let r = Tensor(uninitialized: [b * Y, X, d])
             rng.fillUniform(r, low: -1, high: 1)
@@ -78,11 +78,11 @@ final class RegroupTokensTests: XCTestCase {
     func testSingleThreadMatches() {
         let x = randomVar([2, 8 * 196, 16], seed: 90), w = randomVar([8, 16], seed: 91)
         func f(_ v: [Variable]) -> Variable { mul(regroupTokens(v[0], batch: 2, rows: 8, cols: 196, as: [392, 8, 16]), v[1]) }
-        let many = Ops1.gradients([x, w], f)
+        let many = OpCheck.gradients([x, w], f)
         var one: [[Float]] = []
-        Ops1.withThreads(1) { one = Ops1.gradients([x, w], f) }
+        OpCheck.withThreads(1) { one = OpCheck.gradients([x, w], f) }
         XCTAssertEqual(one[0], many[0])
-        Ops1.assertNear(one[1], many[1].map(Double.init), tol: 1e-5, "dw")
+        OpCheck.assertNear(one[1], many[1].map(Double.init), tol: 1e-5, "dw")
     }
 
     func testShapeErrors() {

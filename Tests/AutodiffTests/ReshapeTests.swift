@@ -18,7 +18,7 @@ final class ReshapeTests: XCTestCase {
             let x = randomVar(from, seed: 2), w = randomVar([to == [-1] ? 30 : to.last!], seed: 3)
             // a non-trivial op after the reshape, so the gradient has to come back in the right place
             assertGradients([x, w]) { v in mul(reshape(v[0], to), v[1]) }
-            let g = Ops1.gradients([x]) { v in reshape(v[0], to) }
+            let g = OpCheck.gradients([x]) { v in reshape(v[0], to) }
             XCTAssertEqual(g[0].count, x.count)
             var rng = RNG(seed: 7)
             let r = Tensor(uninitialized: [x.count])

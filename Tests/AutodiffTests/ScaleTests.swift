@@ -8,13 +8,13 @@ final class ScaleTests: XCTestCase {
             let x = randomVar(shape, seed: UInt64(i + 1))
             let y = Tape.noGrad { scale(x, s) }
             XCTAssertEqual(y.shape, shape)
-            Ops1.assertNear(y.value.array, x.value.array.map { Double($0) * Double(s) }, tol: 1e-7, "scale \(shape)")
+            OpCheck.assertNear(y.value.array, x.value.array.map { Double($0) * Double(s) }, tol: 1e-7, "scale \(shape)")
             assertGradients([x]) { v in scale(v[0], s) }
-            let g = Ops1.gradients([x]) { v in scale(v[0], s) }
+            let g = OpCheck.gradients([x]) { v in scale(v[0], s) }
             var rng = RNG(seed: 7)
             let r = Tensor(uninitialized: shape)
             rng.fillUniform(r, low: -1, high: 1)
-            Ops1.assertNear(g[0], r.array.map { Double($0) * Double(s) }, tol: 1e-7, "dx \(shape)")
+            OpCheck.assertNear(g[0], r.array.map { Double($0) * Double(s) }, tol: 1e-7, "dx \(shape)")
         }
     }
 }

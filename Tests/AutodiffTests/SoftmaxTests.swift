@@ -23,14 +23,14 @@ final class SoftmaxTests: XCTestCase {
             let x = randomVar(shape, seed: UInt64(i + 1), lo: -5, hi: 5)
             let y = Tape.noGrad { softmax(x) }
             XCTAssertEqual(y.shape, shape)
-            Ops1.assertNear(y.value.array, Self.naive(x.value), tol: 1e-6, "softmax \(shape)")
+            OpCheck.assertNear(y.value.array, Self.naive(x.value), tol: 1e-6, "softmax \(shape)")
         }
     }
 
     func testLargeInputsAreStable() {
         let x = Variable(Tensor(shape: [2, 3], values: [1000, 1001, 1002, -1000, -1000, -3000]))
         let y = softmax(x).value.array
-        Ops1.assertNear(y, [0.09003057317038046, 0.24472847105479767, 0.6652409557748219, 0.5, 0.5, 0], tol: 1e-6)
+        OpCheck.assertNear(y, [0.09003057317038046, 0.24472847105479767, 0.6652409557748219, 0.5, 0.5, 0], tol: 1e-6)
     }
 
     func testGradients() {
@@ -42,7 +42,7 @@ final class SoftmaxTests: XCTestCase {
 
     func testGradientMatchesNaiveEverywhere() {
         let x = randomVar([200, 333], seed: 4, lo: -3, hi: 3)
-        let g = Ops1.gradients([x]) { v in softmax(v[0]) }
+        let g = OpCheck.gradients([x]) { v in softmax(v[0]) }
         var rng = RNG(seed: 7)
         let r = Tensor(uninitialized: x.shape)
         rng.fillUniform(r, low: -1, high: 1)
@@ -53,6 +53,6 @@ final class SoftmaxTests: XCTestCase {
             for j in 0..<333 { c += Double(r.data[row * 333 + j]) * y[row * 333 + j] }
             for j in 0..<333 { expect[row * 333 + j] = y[row * 333 + j] * (Double(r.data[row * 333 + j]) - c) }
         }
-        Ops1.assertNear(g[0], expect, tol: 1e-6, "dsoftmax")
+        OpCheck.assertNear(g[0], expect, tol: 1e-6, "dsoftmax")
     }
 }

@@ -2,8 +2,9 @@ import XCTest
 import TensorCore
 import Autodiff
 
-/// Helpers for the tests of add, mul, scale, reshape, layerNorm, gelu, softmax and attention.
-enum Ops1 {
+/// Comparisons, spread inputs, gradient capture and thread settings for the tests of add, mul,
+/// scale, reshape, layerNorm, gelu, softmax and attention.
+enum OpCheck {
     /// Fails unless max_i |a[i] − b[i]| ≤ tol · max(1, max_i |b[i]|), and the counts match.
     static func assertNear(_ a: [Float], _ b: [Double], tol: Double, _ what: String = "",
                            file: StaticString = #filePath, line: UInt = #line) {

@@ -42,7 +42,8 @@ public enum VecMath {
     }
 
     /// e^x, Cephes' single-precision polynomial (≈2 ulp). Results below e^-88.38 flush to 0;
-    /// NaN propagates. Inputs above ≈88.37 give +inf (float32 overflows at 88.72 anyway).
+    /// NaN propagates. Inputs above 88.38 (+inf included) saturate at e^88.38 ≈ 2.4e38, finite
+    /// (float32's own exp overflows at 88.72); the kernels only take exp of x − max ≤ 0.
     @inlinable @inline(__always)
     public static func exp(_ x0: V) -> V {
         let hi = V(repeating: 88.3762626647949), lo = V(repeating: -88.3762626647949)

@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Checks that dependencies point down only. The layer table below is the one source of truth;
+# Package.swift's opening comment and docs/ARCHITECTURE.md repeat it and must agree with it.
+# Fails (status 1, one line per problem naming the file) when
+#   • a file in Sources/T imports a target of T's layer or a higher one,
+#   • a file in Sources/T imports a target that Package.swift does not list as T's dependency,
+#   • Package.swift lists, for a source target T, a dependency of T's layer or a higher one,
+#   • a folder in Sources/ is not in the table, or a table in the manifest or the doc differs.
+# Modules outside the table (Foundation, Dispatch, Glibc, XCTest) are not checked.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# layer  targets (a target may depend on targets of lower layers only)
+TABLE='
+9  vmae vmae-train
+8  Benchmarks
+7  Training Inference Interop
+6  RunConfig
+5  Pictures
+4  VideoMAE Optim
+3  NN Checkpoint DataPipeline
+2  Autodiff HDF5 VideoIO Distributed
+1  TensorCore ExitStatus
+0  CBLAS CHDF5 CFFmpeg CPNG CMPI ArgumentParser
+'
+
+declare -A layer=()
+while read -r n names; do
+  [ -z "$n" ] && continue
+  for t in $names; do layer[$t]=$n; done
+done <<< "$TABLE"
+
+problems=0
+fail() { echo "check-layers: $*" >&2; problems=$((problems + 1)); }
+
+# The table as "layer target" lines, sorted, for comparing with the copies.
+canonical() { for t in "${!layer[@]}"; do echo "${layer[$t]} $t"; done | sort; }
+
+# A copy of the table: rows "N  targets  [description]" (fields split by two or more spaces),
+# taken from the lines between the markers `layers:begin` and `layers:end` of a file.
+copy_of_table() {
+  sed -n '/layers:begin/,/layers:end/p' "$1" | sed -E 's#^[[:space:]]*//##' |
+    awk -F '  +' '{ sub(/^ +/, ""); if ($1 ~ /^[0-9]+$/) { n = split($2, ts, " "); for (i = 1; i <= n; i++) print $1, ts[i] } }' | sort
+}
+
+for copy in Package.swift docs/ARCHITECTURE.md; do
+  if ! grep -q 'layers:begin' "$copy"; then
+    fail "$copy: no layer table (between layers:begin and layers:end)"
+  elif ! diff <(canonical) <(copy_of_table "$copy") > /dev/null; then
+    fail "$copy: its layer table differs from scripts/check-layers.sh's (< script, > $copy):"
+    diff <(canonical) <(copy_of_table "$copy") | grep '^[<>]' | sed 's/^/    /' >&2 || true
+  fi
+done
+
+# Package.swift's dependency lists of the source and executable targets: "target dep dep …".
+deps_lines=$(tr '\n' ' ' < Package.swift |
+  grep -oE '\.(target|executableTarget)\(name: "[^"]+", dependencies: \[[^]]*\]' |
+  sed -E 's/package: "[^"]*"//g' |
+  sed -E 's/^[^"]*"([^"]+)", dependencies: \[/\1 /; s/\]$//; s/\.product\(name: //g; s/[",)]/ /g' |
+  tr -s ' ')
+declare -A deps=()
+while read -r t rest; do
+  [ -z "$t" ] && continue
+  deps[$t]=" $rest "
+done <<< "$deps_lines"
+
+for t in "${!deps[@]}"; do
+  [ -d "Sources/$t" ] || continue   # test support targets live under Tests/
+  if [ -z "${layer[$t]:-}" ]; then fail "Package.swift: target $t is not in the layer table"; continue; fi
+  for d in ${deps[$t]}; do
+    if [ -z "${layer[$d]:-}" ]; then
+      fail "Package.swift: $t depends on $d, which is not in the layer table"
+    elif [ "${layer[$d]}" -ge "${layer[$t]}" ]; then
+      fail "Package.swift: $t (layer ${layer[$t]}) depends on $d (layer ${layer[$d]}): dependencies point down only"
+    fi
+  done
+done
+
+for dir in Sources/*/; do
+  t=$(basename "$dir")
+  if [ -z "${layer[$t]:-}" ]; then fail "Sources/$t: not in the layer table"; continue; fi
+  [ -n "${deps[$t]+set}" ] || [ "${layer[$t]}" = 0 ] || fail "Package.swift: no target $t for Sources/$t"
+  while IFS= read -r -d '' f; do
+    while IFS=: read -r line text; do
+      m=$(sed -E 's/^[[:space:]]*(@[A-Za-z_]+[[:space:]]+)*import[[:space:]]+((struct|class|enum|protocol|func|var|let|typealias)[[:space:]]+)?([A-Za-z_][A-Za-z0-9_]*).*/\4/' <<< "$text")
+      [ -n "${layer[$m]:-}" ] || continue
+      if [ "${layer[$m]}" -ge "${layer[$t]}" ]; then
+        fail "$f:$line: $t (layer ${layer[$t]}) imports $m (layer ${layer[$m]}): dependencies point down only"
+      elif [ "${layer[$t]}" != 0 ] && [[ "${deps[$t]:-}" != *" $m "* ]]; then
+        fail "$f:$line: imports $m, which Package.swift does not list as a dependency of $t"
+      fi
+    done < <(grep -nE '^[[:space:]]*(@[A-Za-z_]+[[:space:]]+)*import[[:space:]]' "$f" || true)
+  done < <(find "$dir" -name '*.swift' -print0)
+done
+
+if [ "$problems" -gt 0 ]; then
+  echo "check-layers: $problems problem(s); the layer order is in scripts/check-layers.sh and docs/ARCHITECTURE.md" >&2
+  exit 1
+fi
+echo "check-layers: ${#layer[@]} targets in $(echo "$TABLE" | grep -c '[0-9]') layers; every import and dependency points down"
