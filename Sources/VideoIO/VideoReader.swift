@@ -36,15 +36,15 @@ final class DeadlineBox {
 /// Not thread-safe: one reader per thread. Errors are `VideoError`s; FFmpeg's log is silenced.
 public final class VideoReader {
     public let path: String
-    public private(set) var fps: Double = 0
-    public private(set) var width: Int = 0
-    public private(set) var height: Int = 0
-    public private(set) var durationSeconds: Double = 0
-    public private(set) var frameCount: Int = 0
-    public private(set) var frameCountSource: FrameCountSource = .container
+    public internal(set) var fps: Double = 0
+    public internal(set) var width: Int = 0
+    public internal(set) var height: Int = 0
+    public internal(set) var durationSeconds: Double = 0
+    public internal(set) var frameCount: Int = 0
+    public internal(set) var frameCountSource: FrameCountSource = .container
     /// Decoder name (e.g. "h264", "mpeg4") and container name (e.g. "mov,mp4,m4a,3gp,3g2,mj2").
-    public private(set) var codecName: String = ""
-    public private(set) var formatName: String = ""
+    public internal(set) var codecName: String = ""
+    public internal(set) var formatName: String = ""
 
     /// Seconds any one call (the opening `init`, `frames`, `readAll`, `countFrames`) may take
     /// before it throws `VideoError.Kind.timeout`; nil = no limit. Checked between packets and,
@@ -60,35 +60,35 @@ public final class VideoReader {
         public var packets = 0, decodedFrames = 0, convertedFrames = 0, seeks = 0, rewinds = 0, decodeErrors = 0
     }
     /// What the reader has done so far (for tests and diagnostics).
-    public private(set) var stats = Stats()
+    public internal(set) var stats = Stats()
 
     // FFmpeg state.
-    private var fmt: UnsafeMutablePointer<AVFormatContext>?
-    private var dec: UnsafeMutablePointer<AVCodecContext>?
-    private var streamIndex: Int32 = -1
-    private var sws: OpaquePointer?
-    private let frame: UnsafeMutablePointer<AVFrame> = av_frame_alloc()
-    private let last: UnsafeMutablePointer<AVFrame> = av_frame_alloc()
-    private let rgb: UnsafeMutablePointer<AVFrame> = av_frame_alloc()
-    private let pkt: UnsafeMutablePointer<AVPacket> = av_packet_alloc()
-    private let box = DeadlineBox()
+    var fmt: UnsafeMutablePointer<AVFormatContext>?
+    var dec: UnsafeMutablePointer<AVCodecContext>?
+    var streamIndex: Int32 = -1
+    var sws: OpaquePointer?
+    let frame: UnsafeMutablePointer<AVFrame> = av_frame_alloc()
+    let last: UnsafeMutablePointer<AVFrame> = av_frame_alloc()
+    let rgb: UnsafeMutablePointer<AVFrame> = av_frame_alloc()
+    let pkt: UnsafeMutablePointer<AVPacket> = av_packet_alloc()
+    let box = DeadlineBox()
 
     // Stream timing.
-    private var timeBase: Double = 0  // seconds per tick of the stream's time base
-    private var startPTS: Int64 = 0
-    private var useTimestamps = true
+    var timeBase: Double = 0  // seconds per tick of the stream's time base
+    var startPTS: Int64 = 0
+    var useTimestamps = true
 
     // Decoding position.
-    private var pending = false  // `frame` holds a decoded frame not handed out yet
-    private var draining = false
-    private var finished = false  // decoder fully drained: end of stream
-    private var hasLast = false  // `last` references the most recently decoded frame
-    private var lastIndex = -1  // index of the most recently decoded frame
-    private var position = 0  // index the next decoded frame is expected to have
-    private var justSeeked = false
-    private var seekBroken = false  // seeking proved unreliable for this file: rewind instead
-    private var mustReopen = false  // a timeout interrupted FFmpeg mid-read
-    private var deadlineStarted = 0.0
+    var pending = false  // `frame` holds a decoded frame not handed out yet
+    var draining = false
+    var finished = false  // decoder fully drained: end of stream
+    var hasLast = false  // `last` references the most recently decoded frame
+    var lastIndex = -1  // index of the most recently decoded frame
+    var position = 0  // index the next decoded frame is expected to have
+    var justSeeked = false
+    var seekBroken = false  // seeking proved unreliable for this file: rewind instead
+    var mustReopen = false  // a timeout interrupted FFmpeg mid-read
+    var deadlineStarted = 0.0
 
     /// Opens `path` (a file, or any URL FFmpeg's protocols accept), picks its main video stream,
     /// and decodes the first frame to prove the stream is readable.
@@ -305,335 +305,6 @@ public final class VideoReader {
             frameCountSource = .counted
         }
         return n
-    }
-
-    // MARK: - Opening
-
-    private var stream: UnsafeMutablePointer<AVStream>? {
-        guard let f = fmt, streamIndex >= 0, streamIndex < Int32(f.pointee.nb_streams) else { return nil }
-        return f.pointee.streams[Int(streamIndex)]
-    }
-
-    private func openInput() throws -> UnsafeMutablePointer<AVFormatContext> {
-        clearFFmpegLastLog()
-        guard let ctx = avformat_alloc_context() else { throw VideoError(.io, path: path, "out of memory") }
-        ctx.pointee.interrupt_callback = AVIOInterruptCB(
-            callback: { opaque in
-                guard let o = opaque else { return 0 }
-                let box = Unmanaged<DeadlineBox>.fromOpaque(o).takeUnretainedValue()
-                return monotonicSeconds() > box.at ? 1 : 0
-            },
-            opaque: Unmanaged.passUnretained(box).toOpaque())
-        var p: UnsafeMutablePointer<AVFormatContext>? = ctx
-        let r = avformat_open_input(&p, path, nil, nil)  // frees the context on failure
-        if r < 0 {
-            if expired { throw timeoutError() }
-            throw VideoError(.notAVideo, path: path, "FFmpeg cannot open it: \(avErrorString(r))")
-        }
-        let r2 = avformat_find_stream_info(p, nil)
-        if expired {
-            avformat_close_input(&p)
-            throw timeoutError()
-        }
-        _ = r2  // incomplete stream info is not fatal: decoding decides
-        return p!
-    }
-
-    /// Opens the container and the decoder of its main video stream.
-    private func open() throws {
-        let f = try openInput()
-        fmt = f
-        var best = av_find_best_stream(f, AVMEDIA_TYPE_VIDEO, -1, -1, nil, 0)
-        if best >= 0 && isAttachedPicture(f.pointee.streams[Int(best)]!) { best = -1 }
-        if best < 0 {
-            for i in 0..<Int(f.pointee.nb_streams) {
-                let s = f.pointee.streams[i]!
-                if s.pointee.codecpar.pointee.codec_type == AVMEDIA_TYPE_VIDEO && !isAttachedPicture(s) {
-                    best = Int32(i)
-                    break
-                }
-            }
-        }
-        guard best >= 0 else {
-            var audio = 0, other = 0
-            for i in 0..<Int(f.pointee.nb_streams) {
-                if f.pointee.streams[i]!.pointee.codecpar.pointee.codec_type == AVMEDIA_TYPE_AUDIO { audio += 1 } else { other += 1 }
-            }
-            if audio + other == 0 {
-                throw VideoError(.zeroFrames, path: path, "the file holds no streams at all (an empty recording?)")
-            }
-            let what = audio > 0 ? "audio only (\(audio) audio stream\(audio == 1 ? "" : "s"))"
-                : "\(other) stream\(other == 1 ? "" : "s"), none of them video"
-            throw VideoError(.noVideoStream, path: path, what)
-        }
-        streamIndex = best
-        try openDecoder()
-    }
-
-    private func isAttachedPicture(_ s: UnsafeMutablePointer<AVStream>) -> Bool {
-        (s.pointee.disposition & AV_DISPOSITION_ATTACHED_PIC) != 0
-    }
-
-    private func openDecoder() throws {
-        guard let st = stream, let par = st.pointee.codecpar else {
-            throw VideoError(.corrupt, path: path, "video stream missing")
-        }
-        let id = par.pointee.codec_id
-        guard let codec = avcodec_find_decoder(id) else {
-            throw VideoError(.unsupported, path: path,
-                             "no decoder for codec '\(String(cString: avcodec_get_name(id)))' in this FFmpeg")
-        }
-        guard let ctx = avcodec_alloc_context3(codec) else { throw VideoError(.io, path: path, "out of memory") }
-        dec = ctx
-        var r = avcodec_parameters_to_context(ctx, par)
-        guard r >= 0 else { throw VideoError(.corrupt, path: path, "bad codec parameters: \(avErrorString(r))") }
-        ctx.pointee.thread_count = Int32(threads)
-        ctx.pointee.pkt_timebase = st.pointee.time_base
-        r = avcodec_open2(ctx, codec, nil)
-        guard r >= 0 else {
-            throw VideoError(.unsupported, path: path,
-                             "cannot open decoder '\(String(cString: codec.pointee.name))': \(avErrorString(r))")
-        }
-    }
-
-    private func closeContexts() {
-        if dec != nil { avcodec_free_context(&dec) }
-        if fmt != nil { avformat_close_input(&fmt) }
-    }
-
-    private static func frameRate(_ st: UnsafeMutablePointer<AVStream>) -> Double {
-        for r in [st.pointee.avg_frame_rate, st.pointee.r_frame_rate] {
-            let f = q2d(r)
-            if f.isFinite && f > 0 && f <= 1000 { return f }
-        }
-        return 25  // neither is known: FFmpeg's own default guess
-    }
-
-    // MARK: - Decoding
-
-    /// Decodes the next frame into `frame`; false at the end of the stream.
-    private func decodeNext() throws -> Bool {
-        if pending {
-            pending = false
-            return true
-        }
-        if finished { return false }
-        guard fmt != nil, dec != nil else {
-            throw VideoError(.io, path: path, "the reader lost its file (after a timeout?)")
-        }
-        var errorsInARow = 0
-        while true {
-            let r = avcodec_receive_frame(dec, frame)
-            if r == 0 {
-                stats.decodedFrames += 1
-                return true
-            }
-            if r == vmae_AVERROR_EOF() {
-                finished = true
-                return false
-            }
-            if r != vmae_AVERROR_EAGAIN() {
-                stats.decodeErrors += 1
-                errorsInARow += 1
-                if errorsInARow > 64 {
-                    finished = true
-                    return false
-                }
-                continue
-            }
-            if draining {
-                finished = true
-                return false
-            }
-            try checkDeadline()
-            let rr = av_read_frame(fmt, pkt)
-            if rr < 0 {
-                if expired {
-                    mustReopen = true
-                    throw timeoutError()
-                }
-                _ = avcodec_send_packet(dec, nil)  // end of file or unreadable: drain the decoder
-                draining = true
-                continue
-            }
-            if pkt.pointee.stream_index == streamIndex {
-                stats.packets += 1
-                if avcodec_send_packet(dec, pkt) < 0 { stats.decodeErrors += 1 }
-            }
-            av_packet_unref(pkt)
-        }
-    }
-
-    /// The index of the frame just decoded; remembers it as the last frame.
-    private func registerDecoded() -> Int {
-        let ts = frame.pointee.best_effort_timestamp
-        var k: Int
-        if useTimestamps && ts != vmae_AV_NOPTS_VALUE() {
-            k = clampedInt((Double(ts) - Double(startPTS)) * timeBase * fps, fallback: lastIndex + 1)
-        } else {
-            k = lastIndex + 1
-        }
-        if k < 0 { k = 0 }
-        lastIndex = k
-        position = k + 1
-        av_frame_unref(last)
-        hasLast = av_frame_ref(last, frame) >= 0
-        return k
-    }
-
-    /// Puts the decoder where decoding forward reaches `target` soonest.
-    private func moveTowards(_ target: Int) throws {
-        if mustReopen || fmt == nil || dec == nil {
-            try rewind(reopen: true)
-        }
-        let canSeek = useTimestamps && !seekBroken
-        if target < position {
-            if canSeek && target > 0 { try seek(to: target) } else { try rewind() }
-        } else if target - position > seekThreshold && canSeek {
-            try seek(to: target)
-        }
-    }
-
-    private func resetDecodingState() {
-        pending = false
-        draining = false
-        finished = false
-        av_frame_unref(last)
-        hasLast = false
-        lastIndex = -1
-    }
-
-    /// Seeks to the keyframe at or before frame `target`.
-    private func seek(to target: Int) throws {
-        let ticks = (Double(target) - 0.5) / fps / timeBase
-        let ts = startPTS &+ Int64(clampedInt(ticks.rounded(.down), fallback: 0).clamped(0, 1 << 60))
-        stats.seeks += 1
-        clearFFmpegLastLog()
-        let r = av_seek_frame(fmt, streamIndex, ts, AVSEEK_FLAG_BACKWARD)
-        if r < 0 {
-            if expired {
-                mustReopen = true
-                throw timeoutError()
-            }
-            seekBroken = true
-            try rewind()
-            return
-        }
-        avcodec_flush_buffers(dec)
-        resetDecodingState()
-        position = target
-        justSeeked = true
-    }
-
-    /// Back to frame 0: a seek to the start when timestamps are trusted, else reopening the file.
-    private func rewind(reopen: Bool = false) throws {
-        stats.rewinds += 1
-        justSeeked = false
-        if !reopen && !mustReopen && useTimestamps && !seekBroken {
-            if av_seek_frame(fmt, streamIndex, startPTS, AVSEEK_FLAG_BACKWARD) >= 0
-                || avformat_seek_file(fmt, -1, Int64.min, 0, 0, 0) >= 0 {
-                avcodec_flush_buffers(dec)
-                resetDecodingState()
-                position = 0
-                return
-            }
-        }
-        closeContexts()
-        resetDecodingState()
-        mustReopen = true  // until the file is open again (a timeout may strike in between)
-        let f = try openInput()
-        fmt = f
-        guard streamIndex < Int32(f.pointee.nb_streams),
-              f.pointee.streams[Int(streamIndex)]!.pointee.codecpar.pointee.codec_type == AVMEDIA_TYPE_VIDEO else {
-            throw VideoError(.corrupt, path: path, "the video stream is gone after reopening")
-        }
-        try openDecoder()
-        mustReopen = false
-        position = 0
-    }
-
-    private func countPackets() throws -> Int {
-        let f = try openInput()
-        var p: UnsafeMutablePointer<AVFormatContext>? = f
-        defer { avformat_close_input(&p) }
-        let packet = av_packet_alloc()
-        defer {
-            var q = packet
-            av_packet_free(&q)
-        }
-        var n = 0
-        while av_read_frame(f, packet) >= 0 {
-            if packet!.pointee.stream_index == streamIndex { n += 1 }
-            av_packet_unref(packet)
-            if n & 255 == 0 { try checkDeadline() }
-        }
-        if expired { throw timeoutError() }
-        return n
-    }
-
-    // MARK: - Conversion
-
-    private func checkSize(_ w: Int, _ h: Int) throws {
-        guard w > 0, h > 0, w <= 16384, h <= 16384 else {
-            throw VideoError(.invalidArgument, path: path, "output size \(w)×\(h) is not in 1...16384")
-        }
-    }
-
-    /// Bilinear resizing; accurate rounding and full-resolution chroma interpolation: without them
-    /// swscale's fast YUV → RGB path is biased by 1–3 levels (more when upscaling).
-    static let swsFlags = SWS_BILINEAR | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT
-
-    /// Converts (and resizes) `src` to RGB24, tightly packed, at `dst`.
-    private func convert(_ src: UnsafeMutablePointer<AVFrame>, into dst: UnsafeMutablePointer<UInt8>,
-                         width w: Int, height h: Int) throws {
-        let sw = src.pointee.width, sh = src.pointee.height
-        guard sw > 0, sh > 0, src.pointee.format >= 0 else {
-            throw VideoError(.corrupt, path: path, "decoded frame has no picture")
-        }
-        sws = sws_getCachedContext(sws, sw, sh, AVPixelFormat(src.pointee.format),
-                                   Int32(w), Int32(h), AV_PIX_FMT_RGB24, Self.swsFlags, nil, nil, nil)
-        guard sws != nil else {
-            let name = av_get_pix_fmt_name(AVPixelFormat(src.pointee.format)).map { String(cString: $0) } ?? "?"
-            throw VideoError(.unsupported, path: path, "cannot convert pixel format \(name) to RGB")
-        }
-        if rgb.pointee.width != Int32(w) || rgb.pointee.height != Int32(h) || rgb.pointee.buf.0 == nil {
-            av_frame_unref(rgb)
-            rgb.pointee.width = Int32(w)
-            rgb.pointee.height = Int32(h)
-            rgb.pointee.format = AV_PIX_FMT_RGB24.rawValue
-        }
-        let r = sws_scale_frame(sws, rgb, src)
-        guard r >= 0 else { throw VideoError(.corrupt, path: path, "pixel conversion failed: \(avErrorString(r))") }
-        stats.convertedFrames += 1
-        let row = w * 3
-        let stride = Int(rgb.pointee.linesize.0)
-        guard let plane = rgb.pointee.data.0 else { throw VideoError(.corrupt, path: path, "pixel conversion failed") }
-        if stride == row {
-            dst.update(from: plane, count: row * h)
-        } else {
-            for y in 0..<h { (dst + y * row).update(from: plane + y * stride, count: row) }
-        }
-    }
-
-    // MARK: - Deadline
-
-    private func beginDeadline() {
-        deadlineStarted = monotonicSeconds()
-        box.at = deadline.map { deadlineStarted + max(0, $0) } ?? .infinity
-    }
-
-    private func endDeadline() { box.at = .infinity }
-
-    private var expired: Bool { monotonicSeconds() > box.at }
-
-    private func checkDeadline() throws {
-        if expired { throw timeoutError() }
-    }
-
-    private func timeoutError() -> VideoError {
-        let d = deadline ?? 0
-        return VideoError(.timeout, path: path,
-                          "decoding took longer than the deadline of \(String(format: "%g", d)) s")
     }
 }
 
