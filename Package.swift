@@ -50,7 +50,7 @@ let package = Package(
         .target(name: "Autodiff", dependencies: ["TensorCore"], swiftSettings: fast),
         .target(name: "NN", dependencies: ["Autodiff", "TensorCore"], swiftSettings: fast),
         .target(name: "VideoMAE", dependencies: ["NN", "Autodiff", "TensorCore"], swiftSettings: fast),
-        .target(name: "Optim", dependencies: ["NN", "Autodiff", "TensorCore"], swiftSettings: fast),
+        .target(name: "Optim", dependencies: ["Autodiff", "TensorCore"], swiftSettings: fast),
 
         // Files.
         .target(name: "HDF5", dependencies: ["CHDF5"]),
@@ -87,7 +87,7 @@ let package = Package(
         ], swiftSettings: fast),
 
         .executableTarget(name: "vmae", dependencies: [
-            "Benchmarks", "Inference", "Interop", "ExitStatus", "Checkpoint", "DataPipeline", "TensorCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Benchmarks", "Inference", "Interop", "ExitStatus", "DataPipeline", "TensorCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: fast),
         .executableTarget(name: "vmae-train", dependencies: ["Training", "RunConfig", "ExitStatus", .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: fast),
 

@@ -5,6 +5,7 @@
 #   • a file in Sources/T imports a target of T's layer or a higher one,
 #   • a file in Sources/T imports a target that Package.swift does not list as T's dependency,
 #   • Package.swift lists, for a source target T, a dependency of T's layer or a higher one,
+#     or one that no file of T imports,
 #   • a folder in Sources/ is not in the table, or a table in the manifest or the doc differs.
 # Modules outside the table (Foundation, Dispatch, Glibc, XCTest) are not checked.
 set -euo pipefail
@@ -91,6 +92,17 @@ for dir in Sources/*/; do
       fi
     done < <(grep -nE '^[[:space:]]*(@[A-Za-z_]+[[:space:]]+)*import[[:space:]]' "$f" || true)
   done < <(find "$dir" -name '*.swift' -print0)
+done
+
+# A dependency no file of the target imports: the list says more than the code does.
+for t in "${!deps[@]}"; do
+  [ -d "Sources/$t" ] || continue
+  [ -n "$(find "Sources/$t" -name '*.swift' -print -quit)" ] || continue
+  for d in ${deps[$t]}; do
+    grep -qE "^[[:space:]]*(@[A-Za-z_]+[[:space:]]+)*import[[:space:]]+((struct|class|enum|protocol|func|var|let|typealias)[[:space:]]+)?$d([^A-Za-z0-9_]|\$)" \
+      $(find "Sources/$t" -name '*.swift') ||
+      fail "Package.swift: $t lists $d as a dependency, but no file in Sources/$t imports it"
+  done
 done
 
 if [ "$problems" -gt 0 ]; then

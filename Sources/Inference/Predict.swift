@@ -75,17 +75,11 @@ public final class Predictor {
     /// task, is a `UserError`.
     public init(checkpoint path: String) throws {
         self.path = path
-        let ck: Checkpoint
-        do { ck = try Checkpoint.read(path) } catch let e as CheckpointError { throw UserError(e.description) }
+        let ck = try readCheckpoint(path)
         guard ck.task == "finetune" else {
             throw UserError("\(path): a \(ck.task) checkpoint has no classifier; vmae predict needs a fine-tuning checkpoint (task \"finetune\")")
         }
-        guard let d = ck.config.data(using: .utf8), let tree = try? JSONSerialization.jsonObject(with: d) as? [String: Any] else {
-            throw UserError("\(path): the checkpoint's config is not a JSON object")
-        }
-        do { cfg = try TrainConfig.resolve(tree, source: path + " (its config)") } catch let e as UserError {
-            throw UserError("\(e.message) — this checkpoint's config does not fit this vmae")
-        }
+        cfg = try storedConfig(of: ck, path: path)
         guard let head = ck.modelTensor("head.weight"), head.shape.count == 2 else {
             throw UserError("\(path): no head.weight: not a classifier checkpoint")
         }

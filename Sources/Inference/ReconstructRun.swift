@@ -20,17 +20,11 @@ public final class ReconstructionModel {
     /// task, is a `UserError`.
     public init(checkpoint path: String) throws {
         self.path = path
-        let ck: Checkpoint
-        do { ck = try Checkpoint.read(path) } catch let e as CheckpointError { throw UserError(e.description) }
+        let ck = try readCheckpoint(path)
         guard ck.task == "pretrain" else {
             throw UserError("\(path): a \(ck.task) checkpoint has no decoder; vmae reconstruct needs a pretraining checkpoint (task \"pretrain\")")
         }
-        guard let d = ck.config.data(using: .utf8), let tree = try? JSONSerialization.jsonObject(with: d) as? [String: Any] else {
-            throw UserError("\(path): the checkpoint's config is not a JSON object")
-        }
-        do { cfg = try TrainConfig.resolve(tree, source: path + " (its config)") } catch let e as UserError {
-            throw UserError("\(e.message) — this checkpoint's config does not fit this vmae")
-        }
+        cfg = try storedConfig(of: ck, path: path)
         model = PretrainModel(cfg.modelConfig(numClasses: max(cfg.model.num_classes ?? 1, 1)))
         model.mean = cfg.data.mean.map(Float.init)
         model.std = cfg.data.std.map(Float.init)

@@ -21,8 +21,7 @@ public enum WeightExport {
 
     @discardableResult
     public static func run(checkpoint path: String, out dir: String) throws -> Result {
-        let ck: Checkpoint
-        do { ck = try Checkpoint.read(path) } catch let e as CheckpointError { throw UserError(e.description) }
+        let ck = try readCheckpoint(path)
         let source = "\(path) (its config attribute)"
         guard let tree = (try? JSONSerialization.jsonObject(with: Data(ck.config.utf8))) as? [String: Any] else {
             throw UserError("\(source): not a JSON object")
@@ -144,4 +143,10 @@ public enum WeightExport {
         r.lines.append("  load: from transformers import \(architecture); \(architecture).from_pretrained(\"\(dir)\")")
         return r
     }
+}
+
+/// `vmae export CK.h5 --out DIR`: writes the folder and prints what was written.
+public func runExport(checkpoint: String, out: String) throws {
+    let r = try WeightExport.run(checkpoint: checkpoint, out: out)
+    for l in r.lines { print(l) }
 }

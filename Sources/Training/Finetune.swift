@@ -172,16 +172,8 @@ struct FinetuneRunner {
             // gradients averaged over the ranks; the mean loss of the global batch, non-finite when
             // any rank's is, so that every rank stops at the same step with the same line
             lossValue = try sync.reduce(loss: lossValue).loss
-            guard lossValue.isFinite else {
-                Tape.clear()
-                // steps are counted from 1 in the progress lines, metrics and checkpoint names
-                let kept = lastSaved ?? store.list().first?.path
-                throw agreed(TrainingFailure("loss is \(lossValue) at step \(step + 1); stopping (the last good checkpoint is kept\(kept.map { ": " + $0 } ?? ""))"))
-            }
-            let gradNorm = cfg.optim.clip_grad.map { clipGradNorm(paramVars, maxNorm: $0) } ?? globalGradNorm(paramVars)
-            let sstep = loader.scheduleStep(step, maxSteps: cfg.optim.max_steps)
-            let lr = lrAt(sstep), wd = wdAt(sstep)
-            opt.step(lr: lr, weightDecay: wd)
+            let (gradNorm, lr, wd) = try updateParameters(loss: lossValue, step: step, params: paramVars, opt: opt, cfg: cfg,
+                                                          loader: loader, lrAt: lrAt, wdAt: wdAt, lastSaved: lastSaved, store: store)
             step += 1
             summary.lastStep = step
             summary.losses.append(lossValue)
@@ -255,8 +247,7 @@ struct FinetuneRunner {
         } else {
             throw UserError("--eval-only: no fine-tuning checkpoint in \(cfg.output_dir) (checkpoint-best.h5 or checkpoint-*.h5); pass --resume PATH")
         }
-        let ck: Checkpoint
-        do { ck = try Checkpoint.read(path) } catch let e as CheckpointError { throw UserError(e.description) }
+        let ck = try readCheckpoint(path)
         guard ck.task == "finetune" else {
             throw UserError("\(path): a \(ck.task) checkpoint has no classifier; --eval-only needs a fine-tuning checkpoint (task \"finetune\")")
         }

@@ -143,16 +143,8 @@ public final class Trainer {
             }
             // gradients averaged over the ranks; the mean loss of the global batch
             lossValue = try sync.reduce(loss: lossValue, failure: failure).loss
-            guard lossValue.isFinite else {
-                Tape.clear()
-                // steps are counted from 1 in the progress lines, metrics and checkpoint names
-                let kept = lastSaved ?? store.list().first?.path
-                throw agreed(TrainingFailure("loss is \(lossValue) at step \(step + 1); stopping (the last good checkpoint is kept\(kept.map { ": " + $0 } ?? ""))"))
-            }
-            let gradNorm = cfg.optim.clip_grad.map { clipGradNorm(paramVars, maxNorm: $0) } ?? globalGradNorm(paramVars)
-            let sstep = loader.scheduleStep(step, maxSteps: cfg.optim.max_steps)
-            let lr = lrAt(sstep), wd = wdAt(sstep)
-            opt.step(lr: lr, weightDecay: wd)
+            let (gradNorm, lr, wd) = try updateParameters(loss: lossValue, step: step, params: paramVars, opt: opt, cfg: cfg,
+                                                          loader: loader, lrAt: lrAt, wdAt: wdAt, lastSaved: lastSaved, store: store)
             step += 1
             summary.lastStep = step
             summary.losses.append(lossValue)

@@ -1,7 +1,5 @@
 import ArgumentParser
 import Benchmarks
-import Foundation
-import TensorCore
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -31,11 +29,7 @@ struct StepBenchCommand: ParsableCommand {
     }
 
     func run() throws {
-        if let t = threads { Threads.configure(t) }
-        let r = try StepBench.run(preset: preset, frames: frames, size: size, batch: batch, steps: steps)
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.sortedKeys]
-        print(String(data: try enc.encode(r), encoding: .utf8)!)
+        try runStepBench(preset: preset, frames: frames, size: size, batch: batch, steps: steps, threads: threads)
     }
 }
 
@@ -53,13 +47,6 @@ struct OpsBenchCommand: ParsableCommand {
     }
 
     func run() throws {
-        Threads.configure(threads)
-        for r in OpsBench.run(reps: reps) {
-            if json {
-                print(String(data: try JSONEncoder().encode(r), encoding: .utf8)!)
-            } else {
-                print(String(format: "%-36@ %-22@ %8.3f ms  %7.1f %@", r.op as NSString, r.shape as NSString, r.median_ms, r.rate, r.unit as NSString))
-            }
-        }
+        try runOpsBench(threads: threads, reps: reps, json: json)
     }
 }

@@ -60,12 +60,7 @@ struct DataBenchCommand: ParsableCommand {
     }
 
     func run() throws {
-        let r = try DataBench.run(list: list, root: root, frames: frames, size: size, samplingRate: samplingRate,
-                                  workers: workers, clips: clips, batch: batch, mode: mode, sampling: sampling,
-                                  decodeScale: decodeScale,
-                                  log: { printErr($0) })
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.sortedKeys]
-        print(String(data: try enc.encode(r), encoding: .utf8)!)
+        try runDataBench(list: list, root: root, frames: frames, size: size, samplingRate: samplingRate, workers: workers,
+                         clips: clips, batch: batch, mode: mode, sampling: sampling, decodeScale: decodeScale)
     }
 }

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import Interop
 
 /// `vmae export CK.h5 --out DIR`
@@ -17,7 +16,6 @@ struct ExportCommand: ParsableCommand {
     @Option(help: "The folder to write.") var out: String
 
     func run() throws {
-        let r = try WeightExport.run(checkpoint: checkpoint, out: out)
-        for l in r.lines { print(l) }
+        try runExport(checkpoint: checkpoint, out: out)
     }
 }

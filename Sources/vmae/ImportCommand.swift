@@ -1,6 +1,4 @@
 import ArgumentParser
-import ExitStatus
-import Foundation
 import Interop
 
 /// `vmae import SOURCE --out CK.h5 [--task pretrain|finetune] [--config JSON] [--num-classes K] [--config-out F]`
@@ -26,16 +24,7 @@ struct ImportCommand: ParsableCommand {
     @Option(help: "Seed of the initialization of what the source does not have.") var seed: Int = 0
 
     func run() throws {
-        if let t = task, t != "pretrain", t != "finetune" { throw UserError("--task: must be pretrain or finetune, got \"\(t)\"") }
-        if let k = numClasses, k <= 0 { throw UserError("--num-classes: must be positive, got \(k)") }
-        var o = ImportOptions(source: source, out: out)
-        o.task = task
-        o.config = config
-        o.numClasses = numClasses
-        o.configOut = configOut
-        o.seed = seed
-        let report = try WeightImport.run(o)
-        for l in report.lines(out: out) { print(l) }
-        if let configOut { print("wrote \(configOut): train from the checkpoint with vmae-train --config \(configOut) --resume \(out) (pretrain) or --set checkpoint.init_from=\(out)") }
+        try runImport(source: source, out: out, task: task, config: config, numClasses: numClasses, configOut: configOut,
+                      seed: seed)
     }
 }

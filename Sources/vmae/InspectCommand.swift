@@ -1,7 +1,5 @@
 import ArgumentParser
-import Checkpoint
-import ExitStatus
-import Foundation
+import Inference
 
 struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -10,19 +8,6 @@ struct InspectCommand: ParsableCommand {
     @Argument(help: "A vmae checkpoint (.h5).") var checkpoint: String
 
     func run() throws {
-        let ck: Checkpoint
-        do { ck = try Checkpoint.read(checkpoint) } catch let e as CheckpointError { throw UserError(e.description) }
-        print("checkpoint \(checkpoint)")
-        print("  task \(ck.task)  step \(ck.step)  epoch \(ck.epoch)  created \(ck.created)")
-        if let d = ck.config.data(using: .utf8), let c = try? JSONSerialization.jsonObject(with: d) as? [String: Any] {
-            let m = c["model"] as? [String: Any] ?? [:], data = c["data"] as? [String: Any] ?? [:], o = c["optim"] as? [String: Any] ?? [:]
-            func s(_ v: Any?) -> String { v.flatMap { $0 is NSNull ? nil : "\($0)" } ?? "-" }
-            print("  model preset \(s(m["preset"]))  frames \(s(data["num_frames"]))  size \(s(data["input_size"]))  patch \(s(m["patch_size"]))  tubelet \(s(m["tubelet_size"]))")
-            print("  optim batch \(s(o["batch_size"]))  lr \(s(o["lr"]))  max_steps \(s(o["max_steps"]))  epochs \(s(o["epochs"]))")
-        }
-        if let names = ck.strings["class_names"] { print("  classes \(names)") }
-        let count = ck.model.reduce(0) { $0 + $1.1.count }
-        print("  parameters \(count) in \(ck.model.count) tensors; optimizer moments: \(ck.expAvg.isEmpty ? "none" : "\(ck.expAvg.count) tensors")")
-        for (n, t) in ck.model { print("    \(n) \(t.shape)") }
+        try runInspect(checkpoint: checkpoint)
     }
 }

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Benchmarks
-import Foundation
 
 struct TokensCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -14,13 +13,6 @@ struct TokensCommand: ParsableCommand {
     @Flag(help: "One JSON line instead of the table.") var json = false
 
     func run() throws {
-        let c = try TokenCalculator.count(frames: frames, size: size, patch: patch, tubelet: tubelet)
-        if json {
-            let enc = JSONEncoder()
-            enc.outputFormatting = [.sortedKeys]
-            print(String(data: try enc.encode(c), encoding: .utf8)!)
-        } else {
-            print(TokenCalculator.table(c))
-        }
+        try runTokens(frames: frames, size: size, patch: patch, tubelet: tubelet, json: json)
     }
 }
