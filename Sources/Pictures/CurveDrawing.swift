@@ -47,6 +47,7 @@ extension Curves {
         let last = records.last(where: { r in r["step"] != nil && !valKeys.contains { r[$0] != nil } })
         if let st = last?["step"] { parts.append("step \(whole(st))") }
         if let l = last?["loss"] ?? last?["train_loss"] { parts.append("loss \(short(l))") }
+        if let r = last?["loss_vs_mean"] { parts.append("vs mean \(short(r))") }
         if let v = records.last(where: { $0["val_top1"] != nil }), let t1 = v["val_top1"] {
             parts.append(String(format: "val top-1 %.1f%%", t1))
         }

@@ -69,6 +69,7 @@ public enum Curves {
         public static let valLoss = RGBColor(214, 39, 40)
         public static let top1 = RGBColor(44, 150, 44)
         public static let top5 = RGBColor(148, 103, 189)
+        public static let vsMean = RGBColor(44, 150, 44)
     }
 
     // MARK: entry point
@@ -120,6 +121,18 @@ public enum Curves {
                 series[0].thickness = 2
             }
             panels.append(Panel(title: "Training loss", xTitle: "step", yTitle: "loss", series: series))
+        }
+        // Loss over the mean predictor's loss (pretraining): below the line at 1 the model
+        // predicts more than the visible mean colour. Capped at 2, so that the first steps of a
+        // fresh model (often 10–20× the mean predictor's) do not flatten the part that matters.
+        let vsMean = byX(train, x: "step", y: { $0["loss_vs_mean"].map { min($0, 2) } })
+        if !vsMean.isEmpty {
+            let xs = vsMean.map(\.x)
+            panels.append(Panel(title: "Loss / mean predictor's loss (capped at 2)", xTitle: "step", yTitle: "loss_vs_mean",
+                                series: [Series(name: "mean predictor", color: Palette.frame,
+                                                points: [(xs.min()!, 1), (xs.max()!, 1)], thickness: 1),
+                                         Series(name: "loss_vs_mean", color: Palette.vsMean, points: vsMean,
+                                                markers: vsMean.count <= 3)]))
         }
         let lr = byX(train, x: "step", y: { $0["lr"] })
         if !lr.isEmpty {

@@ -119,7 +119,7 @@ func verifyReplicas(_ params: [Variable], _ opt: AdamW, step: Int, warn: (String
 /// The one allreduce of a data-parallel step. Each rank's gradients (of its own mean loss over
 /// its share of the batch) are copied into one flat buffer laid out as
 ///   [ every gradient, parameter after parameter | has-gradient flag per parameter |
-///     loss, stop requested, failed, failed with bad input ]
+///     loss, stop requested, failed, failed with bad input, mean predictor's loss ]
 /// summed over the ranks in place by one MPI_Allreduce, and copied back × 1/K: the gradient of
 /// the mean loss over the global batch, on every rank. The flags keep "no gradient" (a parameter
 /// no sample used) as one process with the whole batch would; the tail carries the mean loss,
@@ -142,7 +142,7 @@ final class GradientSync {
         for p in params { o.append(n); n += p.count }
         offsets = o
         gradCount = n
-        count = n + params.count + 4
+        count = n + params.count + 5
         if world.size > 1 { DistributedSignals.install(world) }
     }
 
@@ -150,6 +150,8 @@ final class GradientSync {
 
     struct Outcome {
         let loss: Double
+        /// The mean predictor's loss, averaged as the loss (NaN when the step did not compute it).
+        var trivialLoss: Double = .nan
         /// Some rank was asked to stop (SIGINT / SIGTERM): every rank finishes this step.
         let stop: Bool
     }
@@ -157,10 +159,10 @@ final class GradientSync {
     /// Averages the gradients over the ranks (in place in each parameter's `grad`) and returns
     /// the mean loss. `failure`: this rank's step failed (its gradients are not used): every
     /// rank then throws — this rank its own error, the others a silent `CollectiveFailure`.
-    func reduce(loss: Double, failure: Error? = nil) throws -> Outcome {
+    func reduce(loss: Double, trivialLoss: Double = .nan, failure: Error? = nil) throws -> Outcome {
         guard world.size > 1 else {
             if let failure { throw failure }
-            return Outcome(loss: loss, stop: StopSignal.requested)
+            return Outcome(loss: loss, trivialLoss: trivialLoss, stop: StopSignal.requested)
         }
         try RunStart.ensure(world)
         if buffer == nil {
@@ -181,6 +183,7 @@ final class GradientSync {
         tail[1] = DistributedSignals.pending > 0 || StopSignal.requested ? 1 : 0
         tail[2] = failure == nil ? 0 : 1
         tail[3] = failure is UserError ? 1 : 0
+        tail[4] = failure == nil ? Float(trivialLoss) : 0
 
         let t0 = DispatchTime.now().uptimeNanoseconds
         try world.allreduce(buf, count: count)
@@ -204,7 +207,8 @@ final class GradientSync {
         let stop = tail[1] > 0
         if stop && StopSignal.count == 0 { StopSignal.count = 1 }   // every rank stops after this step
         let mean = Double(tail[0]) / Double(world.size)
-        return Outcome(loss: mean.isNaN ? .nan : mean, stop: stop)
+        let trivial = Double(tail[4]) / Double(world.size)
+        return Outcome(loss: mean.isNaN ? .nan : mean, trivialLoss: trivial, stop: stop)
     }
 }
 

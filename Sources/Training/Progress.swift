@@ -12,6 +12,7 @@ public final class Progress {
     let start = Date()
     var firstStep: Int?
     var firstTime = Date()
+    var lastLossVsMean: Double?
 
     /// - Parameter startStep: the step the run starts from. Records of later steps (written by
     ///   a run that died after its last checkpoint) and torn lines are dropped from an existing
@@ -55,14 +56,18 @@ public final class Progress {
     }
 
     /// The bar (terminal) or a line (log file) for a training step.
-    public func show(step: Int, epoch: Int, loss: Double, lr: Double, clipsPerSec: Double, force: Bool = false) {
+    /// `lossVsMean`: the loss over the mean predictor's (given on logged steps; the bar keeps the last one).
+    public func show(step: Int, epoch: Int, loss: Double, lr: Double, clipsPerSec: Double, force: Bool = false,
+                     lossVsMean: Double? = nil) {
         if quiet { return }
+        if let r = lossVsMean { lastLossVsMean = r }
         if firstStep == nil { firstStep = step; firstTime = Date() }
         let done = step - (firstStep ?? step)
         let elapsed = Date().timeIntervalSince(firstTime)
         let eta = done > 0 ? elapsed / Double(done) * Double(total - step) : 0
-        let text = String(format: "step %d/%d  epoch %d  loss %.4f  lr %.2e  %.2f clips/s  eta %@",
-                          step, total, epoch, loss, lr, clipsPerSec, Progress.duration(eta))
+        let vsMean = lastLossVsMean.map { String(format: " (%.3f of mean)", $0) } ?? ""
+        let text = String(format: "step %d/%d  epoch %d  loss %.4f%@  lr %.2e  %.2f clips/s  eta %@",
+                          step, total, epoch, loss, vsMean, lr, clipsPerSec, Progress.duration(eta))
         if isTTY {
             let width = 24
             let filled = total > 0 ? min(width, width * step / total) : width

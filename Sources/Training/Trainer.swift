@@ -124,7 +124,9 @@ public final class Trainer {
             let t0 = Date()
             var epoch = 0
             var lossValue = Double.nan
+            var trivialLoss = Double.nan   // the mean predictor's loss, on logged steps only
             var failure: Error? = nil
+            let logThis = (step + 1) % cfg.log.every_steps == 0 || step + 1 == end
             model.zeroGrad()
             do {
                 let batch = try loader.next(step: step, lastStep: end)
@@ -136,13 +138,19 @@ public final class Trainer {
                                                                           : RNG(seed, UInt64(step), 0xD409, UInt64(world.rank)))
                 let loss = model.loss(batch.pixels, mask: mask, ctx)
                 lossValue = Double(loss.value[flat: 0])
+                if logThis {
+                    trivialLoss = meanPredictorLoss(batch.pixels, mask: mask, tubelet: mc.tubelet_size, patch: mc.patch_size,
+                                                    mean: model.mean, std: model.std, normalize: mc.normalize_target)
+                }
                 if lossValue.isFinite { loss.backward() } else { Tape.clear() }
             } catch {
                 if world.size == 1 { throw error }
                 failure = error   // every rank stops with it at the allreduce
             }
             // gradients averaged over the ranks; the mean loss of the global batch
-            lossValue = try sync.reduce(loss: lossValue, failure: failure).loss
+            let reduced = try sync.reduce(loss: lossValue, trivialLoss: trivialLoss, failure: failure)
+            lossValue = reduced.loss
+            trivialLoss = reduced.trivialLoss
             let (gradNorm, lr, wd) = try updateParameters(loss: lossValue, step: step, params: paramVars, opt: opt, cfg: cfg,
                                                           loader: loader, lrAt: lrAt, wdAt: wdAt, lastSaved: lastSaved, store: store)
             step += 1
@@ -151,12 +159,16 @@ public final class Trainer {
 
             let dt = Date().timeIntervalSince(t0)
             let clipsPerSec = Double(loader.globalBatch) / dt
-            let logNow = step % cfg.log.every_steps == 0 || step == end
-            progress.show(step: step, epoch: epoch, loss: lossValue, lr: lr, clipsPerSec: clipsPerSec, force: logNow)
-            if logNow {
+            // loss / the mean predictor's loss: 1 is no better than predicting the visible mean colour
+            let lossVsMean = logThis ? lossValue / trivialLoss : nil
+            progress.show(step: step, epoch: epoch, loss: lossValue, lr: lr, clipsPerSec: clipsPerSec, force: logThis,
+                          lossVsMean: lossVsMean)
+            if logThis {
                 var record: [String: Any] = ["step": step, "epoch": epoch, "loss": lossValue, "lr": lr, "weight_decay": wd,
                                              "grad_norm": gradNorm, "clips_per_s": clipsPerSec, "step_s": dt,
-                                             "data_wait_s": loader.lastWait]
+                                             "data_wait_s": loader.lastWait, "trivial_loss": trivialLoss,
+                                             "loss_vs_mean": lossVsMean ?? Double.nan,
+                                             "encoder_tokens": model.encoder.lastTokenCount]
                 if world.usesMPI {
                     record["ranks"] = world.size
                     record["effective_batch"] = loader.globalBatch

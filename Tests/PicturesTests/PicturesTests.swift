@@ -157,6 +157,36 @@ final class PicturesTests: PictureFolderTestCase {
     /// Whether `c` is one of the loss line's blues (anti-aliased against white or grid).
     func isBlueInk(_ c: RGBColor) -> Bool { Int(c.b) - Int(c.r) > 40 }
 
+    /// Pretraining records with `loss_vs_mean` get their own panel: the ratio where it belongs
+    /// (green ink at the point) and the mean predictor's line at 1.
+    func testCurvesDrawLossVsMeanBesideTheLoss() throws {
+        let metrics = dir + "/metrics.jsonl", out = dir + "/curves.png"
+        var lines: [String] = []
+        for step in stride(from: 10, through: 1000, by: 10) {
+            let r = step == 10 ? 15 : 1.0 - 0.7 * Double(step) / 1000   // 15 (a fresh model), then 0.986 … 0.3
+            lines.append("{\"step\": \(step), \"loss\": \(0.1 * r), \"trivial_loss\": 0.1, \"loss_vs_mean\": \(r), \"lr\": 0.001}")
+        }
+        try (lines.joined(separator: "\n") + "\n").write(toFile: metrics, atomically: true, encoding: .utf8)
+        let panels = try Curves.draw(metricsPath: metrics, out: out)
+        XCTAssertEqual(panels.map { $0.title }, ["Training loss", "Loss / mean predictor's loss (capped at 2)", "Learning rate"])
+        let p = panels[1]
+        XCTAssertEqual(p.series.map(\.name), ["mean predictor", "loss_vs_mean"])
+        XCTAssertEqual(p.series[1].points.count, 100)
+        XCTAssertLessThanOrEqual(p.yRange.lowerBound, 0.3)
+        XCTAssertGreaterThanOrEqual(p.yRange.upperBound, 1.0)
+        XCTAssertEqual(p.series[1].points[0].y, 2, "the first point is drawn at the cap")
+        XCTAssertLessThan(p.yRange.upperBound, 2.6)
+        let img = try PNGImage.read(path: out)
+        let f = RGBFrame(width: img.width, height: img.height, rgb: img.rgb)
+        let at = p.pixel(x: 500, y: 0.65)
+        var green = false
+        for dy in -3...3 { for dx in -3...3 {
+            let c = f[Int(at.x.rounded()) + dx, Int(at.y.rounded()) + dy]
+            if Int(c.g) - Int(c.r) > 40 && Int(c.g) - Int(c.b) > 40 { green = true }
+        } }
+        XCTAssertTrue(green, "no loss_vs_mean ink at step 500")
+    }
+
     func testCurvesDrawTheLossWhereItBelongs() throws {
         let metrics = dir + "/metrics.jsonl", out = dir + "/curves.png"
         try pretrainMetrics().write(toFile: metrics, atomically: true, encoding: .utf8)

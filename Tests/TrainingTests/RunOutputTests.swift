@@ -38,9 +38,16 @@ final class RunOutputTests: XCTestCase {
         XCTAssertEqual(lines.map { $0["step"] as? Int }, [3, 6, 9, 10])
         let lrAt = CosineSchedule(base: 1e-3, final: 1e-5, totalSteps: 10, warmupSteps: 2)
         for l in lines {
-            for k in ["step", "epoch", "loss", "lr", "grad_norm", "clips_per_s", "data_wait_s"] {
+            for k in ["step", "epoch", "loss", "lr", "grad_norm", "clips_per_s", "data_wait_s", "trivial_loss",
+                      "loss_vs_mean", "encoder_tokens"] {
                 XCTAssertTrue(l[k] is NSNumber, "key \(k) missing or not a number in \(l)")
             }
+            // the loss over the mean predictor's loss of the same batch
+            let loss = (l["loss"] as! NSNumber).doubleValue, trivial = (l["trivial_loss"] as! NSNumber).doubleValue
+            XCTAssertGreaterThan(trivial, 0)
+            XCTAssertEqual((l["loss_vs_mean"] as! NSNumber).doubleValue, loss / trivial, accuracy: 1e-12)
+            // 32²/8² = 16 positions, int(0.9 · 16) = 14 hidden (the default tube 90%), in 2 temporal groups
+            XCTAssertEqual(l["encoder_tokens"] as? Int, 4)
         }
         for r in try records(dir + "/out") {
             XCTAssertEqual(r.epoch, (r.step - 1) / 8, "16 clips, batch 2: 8 steps per epoch")
