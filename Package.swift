@@ -92,26 +92,29 @@ let package = Package(
         .executableTarget(name: "vmae-train", dependencies: ["Training", "RunConfig", "ExitStatus", .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: fast),
 
         // Tests: one target per source target; TestSupport holds what several of them share.
-        .target(name: "TestSupport", dependencies: ["RunConfig", "VideoMAE", "Checkpoint", "NN", "TensorCore"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["RunConfig", "VideoMAE", "Checkpoint", "NN", "VideoIO", "TensorCore", "CFFmpeg"], path: "Tests/TestSupport"),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
         .testTarget(name: "AutodiffTests", dependencies: ["Autodiff", "TensorCore"]),
-        .testTarget(name: "HDF5Tests", dependencies: ["HDF5"]),
-        .testTarget(name: "VideoIOTests", dependencies: ["VideoIO"]),
+        .testTarget(name: "HDF5Tests", dependencies: ["HDF5", "CHDF5"]),
+        .testTarget(name: "VideoIOTests", dependencies: ["VideoIO", "TestSupport"]),
         .testTarget(name: "OptimTests", dependencies: ["Optim", "Autodiff", "TensorCore"]),
-        .testTarget(name: "VideoMAETests", dependencies: ["VideoMAE", "NN", "Autodiff", "TensorCore", "HDF5", "ExitStatus", "RunConfig", "Interop", "Training"]),
-        .testTarget(name: "DataPipelineTests", dependencies: ["DataPipeline", "VideoIO", "TensorCore", "ExitStatus", "RunConfig", "Training"]),
-        .testTarget(name: "RunConfigTests", dependencies: ["RunConfig", "Checkpoint", "Training", "TestSupport"]),
+        .testTarget(name: "VideoMAETests", dependencies: ["VideoMAE", "NN", "Autodiff", "HDF5", "TensorCore"]),
+        .testTarget(name: "DataPipelineTests", dependencies: ["DataPipeline", "VideoIO", "TensorCore", "TestSupport"]),
         .testTarget(name: "PicturesTests", dependencies: ["Pictures", "VideoIO", "TestSupport"]),
+        .testTarget(name: "RunConfigTests", dependencies: [
+            "RunConfig", "Checkpoint", "DataPipeline", "ExitStatus", "TensorCore", "TestSupport",
+        ]),
         .testTarget(name: "TrainingTests", dependencies: [
-            "Training", "RunConfig", "ExitStatus", "VideoMAE", "Optim", "Checkpoint", "DataPipeline", "HDF5", "NN", "Autodiff",
-            "TensorCore", "Distributed", "TestSupport",
+            "Training", "RunConfig", "Optim", "VideoMAE", "Checkpoint", "DataPipeline", "NN", "Autodiff",
+            "Distributed", "HDF5", "VideoIO", "ExitStatus", "TensorCore", "TestSupport",
         ]),
         .testTarget(name: "InferenceTests", dependencies: [
-            "Inference", "Training", "Pictures", "RunConfig", "ExitStatus", "VideoMAE", "Checkpoint", "DataPipeline", "VideoIO",
-            "NN", "Autodiff", "TensorCore", "TestSupport",
+            "Inference", "Training", "RunConfig", "Pictures", "VideoMAE", "Checkpoint", "DataPipeline", "NN",
+            "Autodiff", "VideoIO", "ExitStatus", "TensorCore", "TestSupport",
         ]),
         .testTarget(name: "InteropTests", dependencies: [
-            "Interop", "Training", "RunConfig", "VideoMAE", "Optim", "Checkpoint", "NN", "Autodiff", "TensorCore", "TestSupport",
+            "Interop", "Training", "RunConfig", "Optim", "VideoMAE", "Checkpoint", "NN", "Autodiff", "HDF5",
+            "TensorCore", "TestSupport",
         ]),
         .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "Pictures"]),
     ]

@@ -7,6 +7,8 @@
 #   • Package.swift lists, for a source target T, a dependency of T's layer or a higher one,
 #     or one that no file of T imports,
 #   • a folder in Sources/ is not in the table, or a table in the manifest or the doc differs.
+#   • a test file in Tests/XTests imports a target above X's layer, or one its test target does
+#     not list.
 # Modules outside the table (Foundation, Dispatch, Glibc, XCTest) are not checked.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -53,9 +55,9 @@ for copy in Package.swift docs/ARCHITECTURE.md; do
   fi
 done
 
-# Package.swift's dependency lists of the source and executable targets: "target dep dep …".
+# Package.swift's dependency lists of every target: "target dep dep …".
 deps_lines=$(tr '\n' ' ' < Package.swift |
-  grep -oE '\.(target|executableTarget)\(name: "[^"]+", dependencies: \[[^]]*\]' |
+  grep -oE '\.(target|executableTarget|testTarget)\(name: "[^"]+", dependencies: \[[^]]*\]' |
   sed -E 's/package: "[^"]*"//g' |
   sed -E 's/^[^"]*"([^"]+)", dependencies: \[/\1 /; s/\]$//; s/\.product\(name: //g; s/[",)]/ /g' |
   tr -s ' ')
@@ -94,6 +96,25 @@ for dir in Sources/*/; do
   done < <(find "$dir" -name '*.swift' -print0)
 done
 
+# Tests follow the layout: Tests/XTests tests target X and may use X, targets of X's layer or
+# lower (e.g. a trained checkpoint from Training for Inference's tests), and TestSupport.
+for dir in Tests/*Tests/; do
+  tt=$(basename "$dir"); t=${tt%Tests}
+  if [ -z "${layer[$t]:-}" ]; then fail "Tests/$tt: no source target $t in the layer table"; continue; fi
+  [ -n "${deps[$tt]+set}" ] || { fail "Package.swift: no test target $tt for Tests/$tt"; continue; }
+  while IFS= read -r -d '' f; do
+    while IFS=: read -r line text; do
+      m=$(sed -E 's/^[[:space:]]*(@[A-Za-z_]+[[:space:]]+)*import[[:space:]]+((struct|class|enum|protocol|func|var|let|typealias)[[:space:]]+)?([A-Za-z_][A-Za-z0-9_]*).*/\4/' <<< "$text")
+      [ -n "${layer[$m]:-}" ] || [ "$m" = TestSupport ] || continue
+      if [ -n "${layer[$m]:-}" ] && [ "${layer[$m]}" -gt "${layer[$t]}" ]; then
+        fail "$f:$line: $tt (tests of layer ${layer[$t]}) imports $m (layer ${layer[$m]}): tests use their target and lower layers only"
+      elif [[ "${deps[$tt]}" != *" $m "* ]]; then
+        fail "$f:$line: imports $m, which Package.swift does not list as a dependency of $tt"
+      fi
+    done < <(grep -nE '^[[:space:]]*(@[A-Za-z_]+[[:space:]]+)*import[[:space:]]' "$f" || true)
+  done < <(find "$dir" -name '*.swift' -print0)
+done
+
 # A dependency no file of the target imports: the list says more than the code does.
 for t in "${!deps[@]}"; do
   [ -d "Sources/$t" ] || continue
@@ -109,4 +130,4 @@ if [ "$problems" -gt 0 ]; then
   echo "check-layers: $problems problem(s); the layer order is in scripts/check-layers.sh and docs/ARCHITECTURE.md" >&2
   exit 1
 fi
-echo "check-layers: ${#layer[@]} targets in $(echo "$TABLE" | grep -c '[0-9]') layers; every import and dependency points down"
+echo "check-layers: ${#layer[@]} targets and their tests in $(echo "$TABLE" | grep -c '[0-9]') layers; every import and dependency points down"

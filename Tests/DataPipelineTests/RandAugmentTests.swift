@@ -1,35 +1,14 @@
 import DataPipeline
 import Foundation
 import TensorCore
+import TestSupport
 import XCTest
-
-@testable import RunConfig
 
 /// timm's RandAugment of the original's fine-tuning: the spec, the draws, the operations (point
 /// operations against PIL's own output) and the same operations on every frame of a clip.
 final class RandAugmentTests: TempDirTestCase {
     static let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("Fixtures/randaugment_pil.json").path
-
-    func testTheSpecParsesAsTimmAndBadOnesAreRefused() throws {
-        let ra = try RandAugment(spec: "rand-m7-n4-mstd0.5-inc1")
-        XCTAssertEqual(ra.numOps, 4)
-        XCTAssertEqual(ra.magnitude, 7)
-        XCTAssertEqual(ra.magnitudeStd, 0.5)
-        XCTAssertTrue(ra.increasing)
-        XCTAssertFalse(try RandAugment(spec: "rand-m9").increasing)
-        XCTAssertEqual(try RandAugment(spec: "rand-m9").numOps, 2)
-        for bad in ["autoaug-m7", "rand-x3", "rand-n1.5", "rand-m-1", "rand-mstd"] {
-            XCTAssertThrowsError(try RandAugment(spec: bad), bad)
-        }
-        let cfg = try TrainConfig.load(path: nil, overrides: ["task=finetune"])
-        XCTAssertEqual(cfg.finetune.aa, "rand-m7-n4-mstd0.5-inc1")
-        XCTAssertEqual(clipOptions(cfg).randAugment, ra)
-        XCTAssertNil(clipOptions(try TrainConfig.load(path: nil, overrides: ["task=finetune", "finetune.aa=none"])).randAugment)
-        XCTAssertThrowsError(try TrainConfig.load(path: nil, overrides: ["task=finetune", "finetune.aa=rand-q2"])) { e in
-            XCTAssertTrue("\(e)".contains("finetune.aa") && "\(e)".contains("q2"), "\(e)")
-        }
-    }
 
     /// The draws: about half of the n operations are applied (p = 0.5 each), with timm's ranges
     /// at magnitudes within [0, 10]; the same RNG state gives the same steps.
@@ -108,39 +87,4 @@ final class RandAugmentTests: TempDirTestCase {
         }
     }
 
-    /// A clip: the same operations on every frame (a clip of equal frames stays a clip of equal
-    /// frames, changed); in the dataset only fine-tuning clips are augmented.
-    func testEveryFrameGetsTheSameOperationsAndOnlyFineTuningClips() throws {
-        let ra = try RandAugment(spec: "rand-m7-n4-mstd0.5-inc1")
-        let w = 16, h = 12, T = 5
-        var one = [UInt8](repeating: 0, count: w * h * 3)
-        for i in 0..<one.count { one[i] = UInt8((i * 53 + i / 7) % 256) }
-        var changed = 0
-        for s: UInt64 in 0..<20 {
-            var clip = [UInt8]((0..<T).map { _ in one }.joined())
-            var rng = RNG(seed: s)
-            ra.apply(&clip, count: T, width: w, height: h, rng: &rng)
-            let first = Array(clip[0..<(w * h * 3)])
-            for t in 1..<T { XCTAssertEqual(Array(clip[(t * w * h * 3)..<((t + 1) * w * h * 3)]), first, "seed \(s) frame \(t)") }
-            if first != one { changed += 1 }
-        }
-        XCTAssertGreaterThan(changed, 10)
-
-        _ = try SyntheticVideos.generate(out: path("syn"), classes: 2, clipsPerClass: 1, size: 32, frames: 24, seed: 3, valPerClass: 0)
-        let list = try VideoList.load(path("syn/train.csv"))
-        func ds(_ aa: String, _ mode: ClipMode) throws -> VideoClipDataset {
-            let cfg = try TrainConfig.load(path: nil, overrides: ["task=finetune", "data.num_frames=4", "data.sampling_rate=2",
-                                                                  "data.input_size=32", "finetune.reprob=0", "finetune.aa=\(aa)"])
-            return try VideoClipDataset(list: list, options: clipOptions(cfg), mode: mode)
-        }
-        var differs = 0
-        for epoch in 0..<6 {
-            let a = try ds("none", .finetune).sample(index: 0, epoch: epoch, seed: 2).pixels.array
-            let b = try ds("rand-m7-n4-mstd0.5-inc1", .finetune).sample(index: 0, epoch: epoch, seed: 2).pixels.array
-            if a != b { differs += 1 }
-        }
-        XCTAssertGreaterThan(differs, 2)
-        XCTAssertEqual(try ds("none", .evalCentre).sample(index: 1, epoch: 0, seed: 2).pixels.array,
-                       try ds("rand-m7-n4-mstd0.5-inc1", .evalCentre).sample(index: 1, epoch: 0, seed: 2).pixels.array)
-    }
 }

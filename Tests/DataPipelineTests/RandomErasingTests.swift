@@ -1,9 +1,8 @@
 import DataPipeline
 import Foundation
 import TensorCore
+import TestSupport
 import XCTest
-
-@testable import RunConfig
 
 /// timm's RandomErasing as the original's fine-tuning applies it: per frame, one rectangle of noise.
 final class RandomErasingTests: TempDirTestCase {
@@ -62,39 +61,4 @@ final class RandomErasingTests: TempDirTestCase {
         XCTAssertEqual(sd, 1, accuracy: 0.1)
     }
 
-    /// `finetune.reprob` (the original's 0.25 by default) reaches fine-tuning clips, after the same
-    /// crop and flip draws: a clip with p = 1 equals the p = 0 clip outside its rectangles. It is
-    /// refused outside [0, 1], and evaluation clips are never erased.
-    func testFinetuneClipsAreErasedAfterTheCropAndEvalClipsNever() throws {
-        XCTAssertEqual(try TrainConfig.load(path: nil, overrides: ["task=finetune"]).finetune.reprob, 0.25)
-        XCTAssertThrowsError(try TrainConfig.load(path: nil, overrides: ["task=finetune", "finetune.reprob=1.5"])) { e in
-            XCTAssertTrue("\(e)".contains("finetune.reprob"), "\(e)")
-        }
-        _ = try SyntheticVideos.generate(out: path("syn"), classes: 2, clipsPerClass: 2, size: 32, frames: 24, seed: 3, valPerClass: 0)
-        let list = try VideoList.load(path("syn/train.csv"))
-        func ds(_ p: Double, _ mode: ClipMode) throws -> VideoClipDataset {
-            let cfg = try TrainConfig.load(path: nil, overrides: ["task=finetune", "data.num_frames=4", "data.sampling_rate=2",
-                                                                  "data.input_size=32", "finetune.reprob=\(p)"])
-            XCTAssertEqual(clipOptions(cfg).eraseProbability, p)
-            return try VideoClipDataset(list: list, options: clipOptions(cfg), mode: mode)
-        }
-        let plain = try ds(0, .finetune), erased = try ds(1, .finetune)
-        for i in 0..<plain.count {
-            let a = try plain.sample(index: i, epoch: 2, seed: 9).pixels, b = try erased.sample(index: i, epoch: 2, seed: 9).pixels
-            let (T, C, H, W) = (a.shape[0], a.shape[1], a.shape[2], a.shape[3])
-            for t in 0..<T {
-                var rows = Set<Int>(), cols = Set<Int>(), n = 0
-                for y in 0..<H {
-                    for x in 0..<W where (0..<C).contains(where: { a.data[((t * C + $0) * H + y) * W + x] != b.data[((t * C + $0) * H + y) * W + x] }) {
-                        rows.insert(y); cols.insert(x); n += 1
-                    }
-                }
-                XCTAssertGreaterThan(n, 0, "clip \(i) frame \(t) not erased")
-                XCTAssertEqual(n, rows.count * cols.count, "clip \(i) frame \(t): differs outside one rectangle")
-            }
-        }
-        let evalPlain = try ds(0, .evalCentre), evalErased = try ds(1, .evalCentre)
-        XCTAssertEqual(try evalPlain.sample(index: 0, epoch: 0, seed: 9).pixels.array,
-                       try evalErased.sample(index: 0, epoch: 0, seed: 9).pixels.array)
-    }
 }

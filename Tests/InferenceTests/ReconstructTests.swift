@@ -14,32 +14,10 @@ import XCTest
 @testable import RunConfig
 @testable import Training
 
-/// `vmae reconstruct` and the pictures written at each checkpoint, on a tiny model
-/// (encoder 32 wide, depth 2; patch 8, tubelet 2; 4 frames of 32 px: 2 × 16 = 32 tokens).
+/// `vmae reconstruct` on a tiny model (TestSupport's tinyConfig: encoder 32 wide, depth 2; patch
+/// 8, tubelet 2; 4 frames of 32 px: 2 × 16 = 32 tokens). The pictures a run writes at each
+/// checkpoint: TrainingTests/CheckpointPicturesTests.
 final class ReconstructTests: PictureFolderTestCase {
-
-    func tinyConfig(_ sets: [String] = []) throws -> TrainConfig {
-        try TrainConfig.load(path: nil, overrides: [
-            "output_dir=\(path("run"))", "seed=3",
-            "model.encoder_embed_dim=32", "model.encoder_depth=2", "model.encoder_num_heads=2",
-            "model.decoder_embed_dim=16", "model.decoder_depth=1", "model.decoder_num_heads=2",
-            "model.patch_size=8", "model.tubelet_size=2", "mask.ratio=0.75",
-            "data.num_frames=4", "data.input_size=32", "data.sampling_rate=2", "data.num_workers=0",
-            "data.train_list=random:4", "optim.batch_size=2", "optim.max_steps=4", "optim.lr=1e-3",
-            "optim.warmup_steps=1", "checkpoint.every_steps=2", "log.every_steps=1",
-        ] + sets)
-    }
-
-    func tinyModel(normalizeTarget: Bool = true) -> PretrainModel {
-        var c = ModelConfig()
-        (c.img_size, c.num_frames, c.patch_size, c.tubelet_size) = (32, 4, 8, 2)
-        c.applyPreset((32, 2, 2, 16, 1, 2))
-        c.normalize_target = normalizeTarget
-        let m = PretrainModel(c)
-        m.initialize(seed: 7)
-        return m
-    }
-
     /// A 64 × 48 video of 16 frames with a moving pattern (so the crop and the frames matter).
     func writeVideo(_ name: String, width: Int = 64, height: Int = 48, frames: Int = 16) throws -> String {
         let p = path(name)
@@ -241,52 +219,5 @@ final class ReconstructTests: PictureFolderTestCase {
         try fine.write(to: path("fine.h5"))
         assertUserError([path("fine.h5"), "pretraining checkpoint"]) { try run(path("fine.h5")) }
         XCTAssertFalse(FileManager.default.fileExists(atPath: out))
-    }
-
-    // MARK: during training
-
-    func testAPretrainingRunWritesPicturesAtEachCheckpoint() throws {
-        let cfg = try tinyConfig()
-        try runTraining(cfg, resume: nil, stopAt: nil, threads: nil, evalOnly: false, quiet: true)
-        let files = try FileManager.default.contentsOfDirectory(atPath: cfg.output_dir)
-        XCTAssertTrue(files.contains("recon-00000002.png"), "\(files)")
-        XCTAssertTrue(files.contains("recon-00000004.png"), "\(files)")
-        XCTAssertTrue(files.contains("curves.png"), "\(files)")
-        let a = try PNGImage.read(path: path("run/recon-00000002.png"))
-        let b = try PNGImage.read(path: path("run/recon-00000004.png"))
-        XCTAssertEqual(a.width, b.width)
-        XCTAssertEqual(a.height, b.height)
-        XCTAssertNotEqual(a.rgb, b.rgb)   // the model changed between the checkpoints
-        let curves = try PNGImage.read(path: path("run/curves.png"))
-        XCTAssertEqual(curves.width, 1200)
-        XCTAssertEqual(curves.height, 800)
-    }
-
-    func testPictureFailuresNeverStopTraining() throws {
-        // A val list that does not exist: no reconstructions (one warning), curves still drawn,
-        // training finishes.
-        let cfg = try tinyConfig(["data.val_list=\(path("missing.csv"))"])
-        let trainer = Trainer(config: cfg, quiet: true)
-        let pictures = CheckpointPictures(config: cfg)
-        var warnings: [String] = []
-        pictures.warn = { warnings.append($0) }
-        pictures.install(on: trainer)
-        let s = try trainer.run()
-        XCTAssertEqual(s.lastStep, 4)
-        XCTAssertEqual(warnings.count, 1, "\(warnings)")
-        XCTAssertTrue(warnings[0].hasPrefix("warning: pictures:"), warnings[0])
-        let files = try FileManager.default.contentsOfDirectory(atPath: cfg.output_dir)
-        XCTAssertTrue(files.contains("curves.png"))
-        XCTAssertFalse(files.contains { $0.hasPrefix("recon-") })
-
-        // An output folder that cannot take the picture: a warning per checkpoint, no error.
-        let cfg2 = try tinyConfig(["output_dir=\(path("run2"))"])
-        let p2 = CheckpointPictures(config: cfg2)
-        var w2: [String] = []
-        p2.warn = { w2.append($0) }
-        try FileManager.default.createDirectory(atPath: p2.reconPath(step: 7), withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(atPath: p2.curvesPath, withIntermediateDirectories: true)
-        p2.afterPretrainCheckpoint(model: tinyModel(), step: 7)
-        XCTAssertEqual(w2.count, 2, "\(w2)")
     }
 }

@@ -2,19 +2,12 @@ import Autodiff
 import Foundation
 import NN
 import TensorCore
-import Training
 import XCTest
 
-@testable import ExitStatus
-@testable import Interop
-@testable import RunConfig
 @testable import VideoMAE
 
 /// `model.attention = "divided"` through the model, the config and the tools.
 final class DividedModelTests: XCTestCase {
-    static let fixtureDir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Fixtures").path
-
     static func tinyConfig(_ attention: String = "divided") -> ModelConfig {
         var c = ModelConfig()
         c.img_size = 32; c.num_frames = 8; c.patch_size = 8; c.tubelet_size = 2
@@ -23,19 +16,6 @@ final class DividedModelTests: XCTestCase {
         c.num_classes = 3
         c.attention = attention
         return c
-    }
-
-    /// The whole classifier and the whole pretraining model (divided encoder on a tube mask's
-    /// visible grid, joint decoder) against the PyTorch reference: loss, logits, every
-    /// gradient (the temporal ones included) and three AdamW steps, with the design's tolerances.
-    func testWholeModelFixtures() throws {
-        for name in ["divided_classify.h5", "divided_pretrain.h5"] {
-            let r = try Parity.run(Self.fixtureDir + "/" + name)
-            XCTAssertTrue(r.comparisons.contains { $0.what.contains("temporal_attn.qkv.weight") }, name)
-            XCTAssertTrue(r.comparisons.contains { $0.what.contains("temporal_fc.weight") }, name)
-            XCTAssertTrue(r.comparisons.contains { $0.what.hasPrefix("adamw") }, name)
-            for c in r.comparisons { XCTAssertLessThanOrEqual(c.error, c.tolerance, "\(name): \(c.what)") }
-        }
     }
 
     func testModelConfigAttentionKey() throws {
@@ -113,45 +93,4 @@ final class DividedModelTests: XCTestCase {
         XCTAssertNil(Encoder.gridError([Array(0..<32)], groups: 2, spatial: 16))
     }
 
-    func testConfigRefusesRandomMaskingWithDividedAttention() throws {
-        XCTAssertThrowsError(try TrainConfig.load(path: nil, overrides: ["model.attention=divided", "mask.type=random"])) { e in
-            let m = "\(e)"
-            XCTAssertTrue(m.contains("model.attention") && m.contains("tube"), m)
-            XCTAssertTrue(e is UserError)
-        }
-        XCTAssertThrowsError(try TrainConfig.load(path: nil, overrides: ["model.attention=axial"])) { e in
-            XCTAssertTrue("\(e)".contains("model.attention"), "\(e)")
-        }
-        let tube = try TrainConfig.load(path: nil, overrides: ["model.attention=divided", "mask.type=tube"])
-        XCTAssertEqual(tube.modelConfig(numClasses: 3).attention, "divided")
-        // fine-tuning uses every token: no mask, nothing to refuse
-        let ft = try TrainConfig.load(path: nil, overrides: ["task=finetune", "model.attention=divided", "mask.type=random"])
-        XCTAssertTrue(ft.modelConfig(numClasses: 3).dividedAttention)
-        XCTAssertEqual(try TrainConfig.load(path: nil).modelConfig(numClasses: 3).attention, "joint")
-    }
-
-    /// A real (tiny) pretraining run with divided attention, through the trainer.
-    func testTrainerRunsDividedPretraining() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vmae-divided-\(getpid())").path
-        try? FileManager.default.removeItem(atPath: dir)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let tree: [String: Any] = [
-            "task": "pretrain", "seed": 7, "output_dir": dir,
-            "model": ["preset": NSNull(), "attention": "divided", "encoder_embed_dim": 16, "encoder_depth": 2,
-                      "encoder_num_heads": 2, "decoder_embed_dim": 8, "decoder_depth": 1, "decoder_num_heads": 2,
-                      "patch_size": 8] as [String: Any],
-            "mask": ["type": "tube", "ratio": 0.75] as [String: Any],
-            "data": ["train_list": "random:8", "num_frames": 4, "input_size": 32, "num_workers": 0] as [String: Any],
-            "optim": ["batch_size": 2, "max_steps": 3, "warmup_steps": 1, "lr": 1e-3, "min_lr": 1e-5] as [String: Any],
-            "checkpoint": ["every_steps": 100, "keep_last": 1] as [String: Any],
-            "log": ["every_steps": 1] as [String: Any],
-        ]
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let path = dir + "/config.in.json"
-        try JSONSerialization.data(withJSONObject: tree).write(to: URL(fileURLWithPath: path))
-        let cfg = try TrainConfig.load(path: path)
-        let s = try Trainer(config: cfg, quiet: true).run()
-        XCTAssertEqual(s.lastStep, 3)
-        XCTAssertTrue(s.losses.allSatisfy { $0.isFinite }, "\(s.losses)")
-    }
 }

@@ -4,7 +4,7 @@ import Foundation
 /// Writes a mono 16-bit PCM sine tone with libavformat/libavcodec (pcm_s16le) into the container
 /// the extension names (.wav, .mkv): an audio-only file for the "no video stream" error.
 /// Returns false when this FFmpeg cannot (then the test is skipped).
-func writeAudioOnlyFile(path: String, seconds: Double = 0.5, sampleRate: Int32 = 16000) -> Bool {
+public func writeAudioOnlyFile(path: String, seconds: Double = 0.5, sampleRate: Int32 = 16000) -> Bool {
     var ocOpt: UnsafeMutablePointer<AVFormatContext>?
     guard avformat_alloc_output_context2(&ocOpt, nil, nil, path) >= 0, let oc = ocOpt else { return false }
     defer { avformat_free_context(oc) }

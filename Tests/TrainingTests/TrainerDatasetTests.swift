@@ -1,6 +1,7 @@
 import DataPipeline
 import Foundation
 import TensorCore
+import TestSupport
 import XCTest
 
 @testable import ExitStatus
