@@ -6,7 +6,8 @@
 #   • a file in Sources/T imports a target that Package.swift does not list as T's dependency,
 #   • Package.swift lists, for a source target T, a dependency of T's layer or a higher one,
 #     or one that no file of T imports,
-#   • a folder in Sources/ is not in the table, or a table in the manifest or the doc differs.
+#   • a folder in Sources/ is not in the table, or a table in the manifest or the doc differs,
+#   • docs/ARCHITECTURE.md names a file that does not exist.
 #   • a test file in Tests/XTests imports a target above X's layer, or one its test target does
 #     not list.
 # Modules outside the table (Foundation, Dispatch, Glibc, XCTest) are not checked.
@@ -53,6 +54,11 @@ for copy in Package.swift docs/ARCHITECTURE.md; do
     fail "$copy: its layer table differs from scripts/check-layers.sh's (< script, > $copy):"
     diff <(canonical) <(copy_of_table "$copy") | grep '^[<>]' | sed 's/^/    /' >&2 || true
   fi
+done
+
+# Every file or folder docs/ARCHITECTURE.md points to exists (its "where do I find…" table).
+for ref in $(grep -oE '`(Sources|Tests|scripts)/[^` ]+`' docs/ARCHITECTURE.md | tr -d '`' | sort -u); do
+  [ -e "$ref" ] || fail "docs/ARCHITECTURE.md: $ref does not exist"
 done
 
 # Package.swift's dependency lists of every target: "target dep dep …".
