@@ -5,11 +5,7 @@ extension H5Location {
     /// Shape of the dataset at `path`: [] for a scalar. A dataset without a dataspace
     /// (h5py's `Empty`) has shape [] too but holds no element; reading it is an error.
     public func shape(of path: String) throws -> [Int] {
-        let abs = h5Resolve(path, from: name)
-        return try withH5 {
-            let fid = try file.requireOpen(object: h5Display(abs))
-            let d = try file.openDataset(abs, fid: fid)
-            defer { H5Dclose(d) }
+        try withDataset(path) { d, abs in
             let space = H5Dget_space(d)
             guard space >= 0 else { throw file.error(.io, abs, "cannot read the shape of dataset '\(h5Display(abs))'", hdf5: true) }
             defer { H5Sclose(space) }
@@ -19,11 +15,7 @@ extension H5Location {
 
     /// Element type of the dataset at `path`.
     public func dtype(of path: String) throws -> H5DType {
-        let abs = h5Resolve(path, from: name)
-        return try withH5 {
-            let fid = try file.requireOpen(object: h5Display(abs))
-            let d = try file.openDataset(abs, fid: fid)
-            defer { H5Dclose(d) }
+        try withDataset(path) { d, abs in
             let t = H5Dget_type(d)
             guard t >= 0 else { throw file.error(.io, abs, "cannot read the type of dataset '\(h5Display(abs))'", hdf5: true) }
             defer { H5Tclose(t) }
@@ -63,11 +55,7 @@ extension H5Location {
     /// Reads the dataset at `path` with its shape.
     public func readWithShape<T: H5Element>(_ path: String, as type: T.Type = T.self,
                                             converting: Bool = false) throws -> (values: [T], shape: [Int]) {
-        let abs = h5Resolve(path, from: name)
-        return try withH5 {
-            let fid = try file.requireOpen(object: h5Display(abs))
-            let d = try file.openDataset(abs, fid: fid)
-            defer { H5Dclose(d) }
+        try withDataset(path) { d, abs in
             let shape = try checkDataset(d, abs, T.self, converting: converting)
             let n = h5ElementCount(shape) ?? 0
             let values = try [T](unsafeUninitializedCapacity: n) { buf, initialized in
@@ -84,11 +72,7 @@ extension H5Location {
     @discardableResult
     public func read<T: H5Element>(_ path: String, into pointer: UnsafeMutablePointer<T>, count: Int,
                                    converting: Bool = false) throws -> [Int] {
-        let abs = h5Resolve(path, from: name)
-        return try withH5 {
-            let fid = try file.requireOpen(object: h5Display(abs))
-            let d = try file.openDataset(abs, fid: fid)
-            defer { H5Dclose(d) }
+        try withDataset(path) { d, abs in
             let shape = try checkDataset(d, abs, T.self, converting: converting)
             let n = h5ElementCount(shape) ?? 0
             guard n == count else {
@@ -112,6 +96,18 @@ extension H5Location {
     }
 
     // MARK: Internal
+
+    /// Opens the existing dataset at `path` (inside the HDF5 lock), hands it and its absolute
+    /// path to `body`, and closes it after: the start of every read.
+    private func withDataset<R>(_ path: String, _ body: (hid_t, String) throws -> R) throws -> R {
+        let abs = h5Resolve(path, from: name)
+        return try withH5 {
+            let fid = try file.requireOpen(object: h5Display(abs))
+            let d = try file.openDataset(abs, fid: fid)
+            defer { H5Dclose(d) }
+            return try body(d, abs)
+        }
+    }
 
     private func writeRaw<T: H5Element>(_ path: String, _ buf: UnsafeRawPointer?, count: Int, shape: [Int], _: T.Type) throws {
         let abs = h5Resolve(path, from: name)
