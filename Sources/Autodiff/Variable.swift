@@ -63,6 +63,8 @@ public enum Tape {
     struct Entry {
         let output: Variable
         let backward: (Variable) -> Void
+        /// the op's row in `OpProfile` when a profile was running, else -1
+        let profileRow: Int
     }
     nonisolated(unsafe) static var entries: [Entry] = []
     nonisolated(unsafe) static var recording = true
@@ -73,14 +75,20 @@ public enum Tape {
 
     /// Called by every op: wraps `value` as a Variable and, when any input needs a gradient and
     /// recording is on, appends `backward`, which receives the output (its `grad` set) and
-    /// must accumulate into the inputs' `gradBuffer()`s.
+    /// must accumulate into the inputs' `gradBuffer()`s. `file` names the op in a profile.
     @inline(__always)
-    public static func record(_ value: Tensor, inputs: [Variable?], backward: @escaping (Variable) -> Void) -> Variable {
+    public static func record(_ value: Tensor, inputs: [Variable?], backward: @escaping (Variable) -> Void,
+                              file: StaticString = #fileID) -> Variable {
+        var row = -1
+        if Profiler.isOn {  // the forward kernel just ran: charge it
+            row = OpProfile.opRow(file)
+            OpProfile.charge(row, backward: false)
+        }
         guard recording, inputs.contains(where: { $0?.requiresGrad == true }) else {
             return Variable(value, requiresGrad: false)
         }
         let out = Variable(value, requiresGrad: true)
-        entries.append(Entry(output: out, backward: backward))
+        entries.append(Entry(output: out, backward: backward, profileRow: row))
         return out
     }
 
@@ -90,6 +98,7 @@ public enum Tape {
         for e in list.reversed() where e.output.grad != nil {
             e.backward(e.output)
             if e.output !== list.last?.output { e.output.clearGrad() }  // intermediate grads die here
+            if e.profileRow >= 0 && Profiler.isOn { OpProfile.charge(e.profileRow, backward: true) }
         }
     }
 

@@ -13,9 +13,13 @@ func jsonLine<T: Encodable>(_ v: T) throws -> String {
 }
 
 /// `vmae bench step`: full pretraining steps on random input; one JSON line.
-public func runStepBench(preset: String, frames: Int, size: Int, batch: Int, steps: Int, threads: Int?) throws {
+public func runStepBench(preset: String, frames: Int, size: Int, batch: Int, steps: Int, threads: Int?,
+                         profile: Bool = false) throws {
     if let t = threads { Threads.configure(t) }
-    let r = try StepBench.run(preset: preset, frames: frames, size: size, batch: batch, steps: steps)
+    let (r, p) = try StepBench.run(preset: preset, frames: frames, size: size, batch: batch, steps: steps, profile: profile)
+    if let p {
+        print(p.table(title: "profile: \(preset) \(frames)×\(size) b\(batch), \(Threads.count) threads, \(steps) steps"))
+    }
     print(try jsonLine(r))
 }
 

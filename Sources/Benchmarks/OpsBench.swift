@@ -25,8 +25,11 @@ public enum OpsBench {
     }
 
     public static func run(reps: Int = 9) -> [Row] {
-        var rows: [Row] = []
-        var rng = RNG(seed: 1)
+        gemmRows(reps: reps) + elementwiseRows(reps: reps)
+    }
+
+    /// GEMM GFLOP/s at the vit-small/base shapes of a pretraining step.
+    public static func gemmRows(reps: Int) -> [Row] {
         // (M, N, K) for C[M,N] = A[M,K]·B[K,N]: vit-small/base shapes of a pretraining step.
         let gemms: [(Int, Int, Int, String)] = [
             (1568, 1536, 384, "MLP up, 1568 tok, vit-small"),
@@ -36,6 +39,8 @@ public enum OpsBench {
             (1568, 1152, 384, "qkv, 1568 tok, vit-small"),
             (1024, 1024, 1024, "square"),
         ]
+        var rows: [Row] = []
+        var rng = RNG(seed: 1)
         for (m, n, k, what) in gemms {
             let a = Tensor(uninitialized: [m, k]), b = Tensor(uninitialized: [n, k]), c = Tensor(uninitialized: [m, n])
             rng.fillUniform(a, low: -1, high: 1); rng.fillUniform(b, low: -1, high: 1)
@@ -43,6 +48,16 @@ public enum OpsBench {
             rows.append(Row(op: "gemm (\(what))", shape: "\(m)x\(k) · \(k)x\(n)", median_ms: t * 1e3,
                             rate: 2.0 * Double(m * n * k) / t / 1e9, unit: "GFLOP/s"))
         }
+        return rows
+    }
+
+    /// The GEMM peak: the best rate of `gemmRows` (what the profile compares a step against).
+    public static func gemmPeak(reps: Int = 5) -> Double { gemmRows(reps: reps).map(\.rate).max() ?? 0 }
+
+    /// Elementwise kernels after the GEMMs.
+    static func elementwiseRows(reps: Int) -> [Row] {
+        var rows: [Row] = []
+        var rng = RNG(seed: 1)
         // Elementwise: bytes moved = read input + write output (+ params, negligible).
         let rowsN = 1568 * 2, d = 384
         let x = Variable(Tensor(uninitialized: [rowsN, d])); rng.fillNormal(x.value)

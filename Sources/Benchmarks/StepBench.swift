@@ -42,6 +42,14 @@ public enum StepBench {
 
     public static func run(preset: String, frames: Int, size: Int, batch: Int, steps: Int, warmup: Int = 2,
                            ratio: Double = 0.9) throws -> Result {
+        try run(preset: preset, frames: frames, size: size, batch: batch, steps: steps, warmup: warmup,
+                ratio: ratio, profile: false).result
+    }
+
+    /// The timed steps, and with `profile` the per-op profile of them (the GEMM peak is measured
+    /// first, in this process, with `OpsBench.gemmPeak`).
+    public static func run(preset: String, frames: Int, size: Int, batch: Int, steps: Int, warmup: Int = 2,
+                           ratio: Double = 0.9, profile: Bool) throws -> (result: Result, profile: StepProfile?) {
         guard var c = ModelConfig.preset(preset) else { throw UserError("--preset: unknown preset \"\(preset)\"") }
         c.num_frames = frames
         c.img_size = size
@@ -53,15 +61,32 @@ public enum StepBench {
         var rng = RNG(seed: 0)
         let x = Tensor(uninitialized: [batch, frames, c.in_chans, size, size])
         rng.fillNormal(x)
+        let peak = profile ? OpsBench.gemmPeak() : 0
         var times: [Double] = []
+        var profiled: [OpProfile.Row] = []
         for i in 0..<(warmup + steps) {
+            let timed = i >= warmup
+            if profile && timed && i == warmup { OpProfile.start() }
             let t0 = DispatchTime.now().uptimeNanoseconds
+            if profile && timed { OpProfile.phase("between steps") }
             let mask = maskGen.batch(count: batch, rng: &rng)
+            OpProfile.phase("mask")
             model.zeroGrad()
+            OpProfile.phase("zero grads")
             let loss = model.loss(x, mask: mask, ForwardContext(training: true, rng: rng))
+            OpProfile.phase("forward, after the last op")
             loss.backward()
+            OpProfile.phase("backward, after the last op")
             opt.step(lr: 1.5e-4, weightDecay: 0.05)
-            if i >= warmup { times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9) }
+            OpProfile.phase("AdamW")
+            if timed { times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9) }
+        }
+        var stepProfile: StepProfile? = nil
+        if profile {
+            let flops = Profiler.flops
+            profiled = OpProfile.stop().filter { $0.name != "between steps" }  // outside the timed steps
+            stepProfile = StepProfile(steps: steps, step_s_mean: times.reduce(0, +) / Double(steps), rows: profiled,
+                                      gemm_flop_per_step: flops / Double(steps), gemm_peak_gflop_per_s: peak)
         }
         times.sort()
         let med = times[times.count / 2]
@@ -69,9 +94,10 @@ public enum StepBench {
         let gflop = 3 * forwardFlops(c, batch: batch, visible: visible) / 1e9
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
-        return Result(preset: preset, frames: frames, size: size, batch: batch, tokens: c.tokens, visible: visible,
-                      params: model.parameterCount, threads: Threads.count, step_s_median: med, step_s_min: times[0],
-                      clips_per_s: Double(batch) / med, maxrss_mb: Double(usage.ru_maxrss) / 1024,
-                      gflop_per_step: gflop, gflop_per_s: gflop / med)
+        let result = Result(preset: preset, frames: frames, size: size, batch: batch, tokens: c.tokens, visible: visible,
+                            params: model.parameterCount, threads: Threads.count, step_s_median: med, step_s_min: times[0],
+                            clips_per_s: Double(batch) / med, maxrss_mb: Double(usage.ru_maxrss) / 1024,
+                            gflop_per_step: gflop, gflop_per_s: gflop / med)
+        return (result, stepProfile)
     }
 }

@@ -12,7 +12,13 @@ public final class Tensor {
     /// A zero-filled tensor.
     public convenience init(zeros shape: [Int]) {
         self.init(uninitialized: shape)
-        data.initialize(repeating: 0, count: count)
+        if Profiler.isOn {
+            let t0 = Profiler.now()
+            data.initialize(repeating: 0, count: count)
+            Profiler.addAllocation(since: t0)
+        } else {
+            data.initialize(repeating: 0, count: count)
+        }
     }
 
     /// A tensor whose contents are garbage: for outputs a kernel writes in full.
@@ -21,7 +27,13 @@ public final class Tensor {
         self.shape = shape
         self.count = shape.reduce(1, *)
         let bytes = max(count, 1) * MemoryLayout<Float>.stride
-        self.data = BufferPool.take(bytes).bindMemory(to: Float.self, capacity: max(count, 1))
+        if Profiler.isOn {
+            let t0 = Profiler.now()
+            self.data = BufferPool.take(bytes).bindMemory(to: Float.self, capacity: max(count, 1))
+            Profiler.addAllocation(since: t0)
+        } else {
+            self.data = BufferPool.take(bytes).bindMemory(to: Float.self, capacity: max(count, 1))
+        }
         self.owner = nil
         TensorStats.allocated(bytes)
     }
@@ -48,7 +60,13 @@ public final class Tensor {
         if owner == nil {
             let bytes = max(count, 1) * MemoryLayout<Float>.stride
             TensorStats.freed(bytes)
-            BufferPool.give(UnsafeMutableRawPointer(data), bytes)
+            if Profiler.isOn {
+                let t0 = Profiler.now()
+                BufferPool.give(UnsafeMutableRawPointer(data), bytes)
+                Profiler.addAllocation(since: t0)
+            } else {
+                BufferPool.give(UnsafeMutableRawPointer(data), bytes)
+            }
         }
     }
 

@@ -79,6 +79,7 @@ public final class PretrainModel: Module {
         let pred = predict(Variable(pixels), mask: mask, ctx)
         let target = pixelTargets(pixels, tokens: mask.maskedIndex, tubelet: config.tubelet_size,
                                   patch: config.patch_size, mean: mean, std: std, normalize: config.normalize_target)
+        OpProfile.phase("pixel targets")
         return mseLoss(pred, target)
     }
 }

@@ -20,6 +20,8 @@ struct StepBenchCommand: ParsableCommand {
     @Option(help: "Clips per step.") var batch = 2
     @Option(help: "Timed steps (after 2 warm-up steps).") var steps = 5
     @Option(help: "Threads for OpenBLAS and vmae's kernels.") var threads: Int?
+    @Flag(help: "Also print where the step's time goes: per op forward/backward, phases, GFLOP/s against the GEMM peak.")
+    var profile = false
 
     func validate() throws {
         guard frames > 0, size > 0, batch > 0, steps > 0 else {
@@ -29,7 +31,7 @@ struct StepBenchCommand: ParsableCommand {
     }
 
     func run() throws {
-        try runStepBench(preset: preset, frames: frames, size: size, batch: batch, steps: steps, threads: threads)
+        try runStepBench(preset: preset, frames: frames, size: size, batch: batch, steps: steps, threads: threads, profile: profile)
     }
 }
 
