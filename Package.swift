@@ -12,7 +12,7 @@
 //   3  NN Checkpoint DataPipeline         layers; the checkpoint file; clips from videos
 //   2  Autodiff HDF5 VideoIO Distributed  differentiable ops; HDF5; FFmpeg and PNG; MPI
 //   1  TensorCore ExitStatus              arrays, kernels, BLAS; UserError and exit statuses
-//   0  CBLAS CHDF5 CFFmpeg CPNG CMPI ArgumentParser   system libraries and the one package
+//   0  CBLAS CDNNL CHDF5 CFFmpeg CPNG CMPI ArgumentParser   system libraries and the one package
 // layers:end
 import PackageDescription
 
@@ -42,11 +42,13 @@ let package = Package(
                        providers: [.apt(["libavformat-dev", "libavcodec-dev", "libswscale-dev", "libavutil-dev"])]),
         .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng",
                        providers: [.apt(["libpng-dev"])]),
+        // oneDNN for the bf16 GEMM (mixed precision); libdnnl has no pkg-config file in Debian.
+        .systemLibrary(name: "CDNNL", path: "Sources/CDNNL", providers: [.apt(["libdnnl-dev"])]),
         .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c",
                        providers: [.apt(["libopenmpi-dev"])]),
 
         // Arrays → autodiff → layers → model.
-        .target(name: "TensorCore", dependencies: ["CBLAS"], swiftSettings: fast),
+        .target(name: "TensorCore", dependencies: ["CBLAS", "CDNNL"], swiftSettings: fast),
         .target(name: "Autodiff", dependencies: ["TensorCore"], swiftSettings: fast),
         .target(name: "NN", dependencies: ["Autodiff", "TensorCore"], swiftSettings: fast),
         .target(name: "VideoMAE", dependencies: ["NN", "Autodiff", "TensorCore"], swiftSettings: fast),

@@ -25,7 +25,7 @@ TABLE='
 3  NN Checkpoint DataPipeline
 2  Autodiff HDF5 VideoIO Distributed
 1  TensorCore ExitStatus
-0  CBLAS CHDF5 CFFmpeg CPNG CMPI ArgumentParser
+0  CBLAS CDNNL CHDF5 CFFmpeg CPNG CMPI ArgumentParser
 '
 
 declare -A layer=()

@@ -2,7 +2,7 @@
 # Installs the system libraries vmae links (Debian 12, as root). Idempotent: does nothing
 # when everything is already there.
 set -euo pipefail
-pkgs=(pkg-config libopenblas-dev libhdf5-dev libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libpng-dev
+pkgs=(pkg-config libopenblas-dev libdnnl-dev libhdf5-dev libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libpng-dev
       libopenmpi-dev openmpi-bin)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -1,6 +1,7 @@
 import TensorCore
 
 // linear: y = x · Wᵀ + b  (PyTorch's nn.Linear; W is [out, in])
+// The three GEMMs run in `BLAS.precision` (bf16 operands with fp32 accumulation in mixed precision).
 //   x: [..., in]  (leading dims flattened to M rows)
 //   w: [out, in]
 //   b: [out] or nil
@@ -10,7 +11,7 @@ import TensorCore
 @inline(__always)
 func linearForward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
                    _ b: UnsafePointer<Float>?, m: Int, inF: Int, outF: Int) {
-    BLAS.gemm(transB: true, m: m, n: outF, k: inF, x, w, y)
+    BLAS.gemmMixed(transB: true, m: m, n: outF, k: inF, x, w, y)
     if let b { Kernels.addRowVector(y, b, rows: m, n: outF) }
 }
 
@@ -19,8 +20,8 @@ func linearForward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, 
 func linearBackward(dy: UnsafePointer<Float>, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
                     dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?, db: UnsafeMutablePointer<Float>?,
                     m: Int, inF: Int, outF: Int) {
-    if let dx { BLAS.gemm(m: m, n: inF, k: outF, dy, w, beta: 1, dx) }
-    if let dw { BLAS.gemm(transA: true, m: outF, n: inF, k: m, dy, x, beta: 1, dw) }
+    if let dx { BLAS.gemmMixed(m: m, n: inF, k: outF, dy, w, beta: 1, dx) }
+    if let dw { BLAS.gemmMixed(transA: true, m: outF, n: inF, k: m, dy, x, beta: 1, dw) }
     if let db { Kernels.sumRowsAccumulate(dy, rows: m, n: outF, into: db) }
 }
 

@@ -25,27 +25,44 @@ public enum OpsBench {
     }
 
     public static func run(reps: Int = 9) -> [Row] {
-        gemmRows(reps: reps) + elementwiseRows(reps: reps)
+        gemmRows(reps: reps) + bf16GemmRows(reps: reps) + elementwiseRows(reps: reps)
     }
+
+    /// (M, N, K) for C[M,N] = A[M,K]·B[K,N]: vit-small/base shapes of a pretraining step.
+    static let gemmShapes: [(Int, Int, Int, String)] = [
+        (1568, 1536, 384, "MLP up, 1568 tok, vit-small"),
+        (1568, 384, 1536, "MLP down, 1568 tok, vit-small"),
+        (160, 3072, 768, "MLP up, 160 tok, vit-base"),
+        (160, 768, 3072, "MLP down, 160 tok, vit-base"),
+        (1568, 1152, 384, "qkv, 1568 tok, vit-small"),
+        (1024, 1024, 1024, "square"),
+    ]
 
     /// GEMM GFLOP/s at the vit-small/base shapes of a pretraining step.
     public static func gemmRows(reps: Int) -> [Row] {
-        // (M, N, K) for C[M,N] = A[M,K]·B[K,N]: vit-small/base shapes of a pretraining step.
-        let gemms: [(Int, Int, Int, String)] = [
-            (1568, 1536, 384, "MLP up, 1568 tok, vit-small"),
-            (1568, 384, 1536, "MLP down, 1568 tok, vit-small"),
-            (160, 3072, 768, "MLP up, 160 tok, vit-base"),
-            (160, 768, 3072, "MLP down, 160 tok, vit-base"),
-            (1568, 1152, 384, "qkv, 1568 tok, vit-small"),
-            (1024, 1024, 1024, "square"),
-        ]
         var rows: [Row] = []
         var rng = RNG(seed: 1)
-        for (m, n, k, what) in gemms {
+        for (m, n, k, what) in gemmShapes {
             let a = Tensor(uninitialized: [m, k]), b = Tensor(uninitialized: [n, k]), c = Tensor(uninitialized: [m, n])
             rng.fillUniform(a, low: -1, high: 1); rng.fillUniform(b, low: -1, high: 1)
             let t = median({ BLAS.gemm(transB: true, m: m, n: n, k: k, a.data, b.data, c.data) }, reps: reps)
             rows.append(Row(op: "gemm (\(what))", shape: "\(m)x\(k) · \(k)x\(n)", median_ms: t * 1e3,
+                            rate: 2.0 * Double(m * n * k) / t / 1e9, unit: "GFLOP/s"))
+        }
+        return rows
+    }
+
+    /// The same shapes through the bf16 GEMM (conversion of both operands included), when the
+    /// CPU has bf16 instructions; empty otherwise.
+    public static func bf16GemmRows(reps: Int) -> [Row] {
+        guard CPUFeatures.bf16Instructions(CPUFeatures.flags) != nil else { return [] }
+        var rows: [Row] = []
+        var rng = RNG(seed: 1)
+        for (m, n, k, what) in gemmShapes {
+            let a = Tensor(uninitialized: [m, k]), b = Tensor(uninitialized: [n, k]), c = Tensor(uninitialized: [m, n])
+            rng.fillUniform(a, low: -1, high: 1); rng.fillUniform(b, low: -1, high: 1)
+            let t = median({ BLAS.gemmBF16(transB: true, m: m, n: n, k: k, a.data, b.data, c.data) }, reps: reps)
+            rows.append(Row(op: "gemm bf16 (\(what))", shape: "\(m)x\(k) · \(k)x\(n)", median_ms: t * 1e3,
                             rate: 2.0 * Double(m * n * k) / t / 1e9, unit: "GFLOP/s"))
         }
         return rows

@@ -25,6 +25,7 @@ public enum StepBench {
         public var maxrss_mb: Double
         public var gflop_per_step: Double
         public var gflop_per_s: Double
+        public var precision = "fp32"
     }
 
     /// Multiply-adds ×2 of one forward pass; a training step is about 3× that (backward = 2×).
@@ -44,6 +45,18 @@ public enum StepBench {
                            ratio: Double = 0.9) throws -> Result {
         try run(preset: preset, frames: frames, size: size, batch: batch, steps: steps, warmup: warmup,
                 ratio: ratio, profile: false).result
+    }
+
+    /// The timed steps with the linear layers' GEMMs in `precision` (restored afterwards).
+    public static func run(preset: String, frames: Int, size: Int, batch: Int, steps: Int, warmup: Int = 2,
+                           ratio: Double = 0.9, profile: Bool, precision: Precision) throws -> (result: Result, profile: StepProfile?) {
+        let was = BLAS.precision
+        if let why = BLAS.setPrecision(precision) { throw UserError("--precision \(precision.rawValue): \(why)") }
+        defer { _ = BLAS.setPrecision(was) }
+        var r = try run(preset: preset, frames: frames, size: size, batch: batch, steps: steps, warmup: warmup,
+                        ratio: ratio, profile: profile)
+        r.result.precision = precision.rawValue
+        return r
     }
 
     /// The timed steps, and with `profile` the per-op profile of them (the GEMM peak is measured

@@ -22,6 +22,8 @@ struct StepBenchCommand: ParsableCommand {
     @Option(help: "Threads for OpenBLAS and vmae's kernels.") var threads: Int?
     @Flag(help: "Also print where the step's time goes: per op forward/backward, phases, GFLOP/s against the GEMM peak.")
     var profile = false
+    @Option(help: "GEMM precision of the linear layers: fp32, or bf16 (bf16 operands, fp32 accumulation; needs avx512_bf16 or amx_bf16).")
+    var precision = "fp32"
 
     func validate() throws {
         guard frames > 0, size > 0, batch > 0, steps > 0 else {
@@ -31,7 +33,8 @@ struct StepBenchCommand: ParsableCommand {
     }
 
     func run() throws {
-        try runStepBench(preset: preset, frames: frames, size: size, batch: batch, steps: steps, threads: threads, profile: profile)
+        try runStepBench(preset: preset, frames: frames, size: size, batch: batch, steps: steps, threads: threads,
+                         profile: profile, precision: precision)
     }
 }
 
