@@ -1,12 +1,16 @@
 import ExitStatus
 import Foundation
+import TensorCore
 
 /// `vmae parity FIXTURE.h5 …`: each fixture's comparisons (gradients as their worst unless
 /// `verbose`), then one verdict line; exit status 1 when any fixture is outside tolerance.
-public func runParity(fixtures: [String], verbose: Bool) throws {
+public func runParity(fixtures: [String], verbose: Bool, precision: String = "fp32") throws {
+    guard let prec = Precision(rawValue: precision) else {
+        throw UserError("--precision: expected fp32 or bf16, got \"\(precision)\"")
+    }
     var failed = 0
     for path in fixtures {
-        let r = try Parity.run(path)
+        let r = try Parity.run(path, precision: prec)
         print("\(path) (\(r.kind))")
         let grads = r.comparisons.filter { $0.what.hasPrefix("grad ") }
         for c in r.comparisons where !c.what.hasPrefix("grad ") || verbose || !c.ok {

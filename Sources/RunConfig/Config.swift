@@ -1,6 +1,7 @@
 import DataPipeline
 import ExitStatus
 import Foundation
+import TensorCore
 import VideoMAE
 
 /// One JSON file drives a run. Keys follow the original VideoMAE's argument names; every key
@@ -65,7 +66,13 @@ public struct TrainConfig: Codable, Equatable {
         public var clip_grad: Double?
         public var layer_decay: Double
         public var label_smoothing: Double
+        /// GEMM precision of the linear layers: "fp32" or "bf16" (mixed precision); nil in configs
+        /// written before the key existed, read as "fp32".
+        public var precision: String?
     }
+
+    /// `optim.precision` as the GEMM precision (fp32 when absent; `validate` refuses other words).
+    public var gemmPrecision: Precision { Precision(rawValue: optim.precision ?? "fp32") ?? .fp32 }
     public struct Checkpoint: Codable, Equatable {
         public var every_steps: Int
         public var keep_last: Int
@@ -143,7 +150,7 @@ public struct TrainConfig: Codable, Equatable {
                 "lr": pre ? 1.5e-4 : 1e-3, "min_lr": pre ? 1e-5 : 1e-6, "warmup_epochs": pre ? 40.0 : 5.0,
                 "warmup_steps": NSNull(), "weight_decay": 0.05, "weight_decay_end": NSNull(),
                 "betas": pre ? [0.9, 0.95] : [0.9, 0.999], "eps": 1e-8, "clip_grad": NSNull(),
-                "layer_decay": 0.75, "label_smoothing": 0.1,
+                "layer_decay": 0.75, "label_smoothing": 0.1, "precision": "fp32",
             ] as [String: Any],
             "checkpoint": ["every_steps": 100, "keep_last": 3, "resume": NSNull(), "init_from": NSNull()] as [String: Any],
             "finetune": ["freeze_encoder": false, "test_num_segment": 2, "test_num_crop": 3,

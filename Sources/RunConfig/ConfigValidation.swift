@@ -1,6 +1,7 @@
 import DataPipeline
 import ExitStatus
 import Foundation
+import TensorCore
 import VideoMAE
 
 // The config validation: impossible values are refused before any work starts, each named
@@ -39,6 +40,11 @@ extension TrainConfig {
         if let c = optim.clip_grad { need(c > 0, "optim.clip_grad: must be positive or null, got \(c)") }
         need(optim.layer_decay > 0 && optim.layer_decay <= 1, "optim.layer_decay: must be in (0, 1], got \(optim.layer_decay)")
         need(optim.label_smoothing >= 0 && optim.label_smoothing < 1, "optim.label_smoothing: must be in [0, 1), got \(optim.label_smoothing)")
+        if let pr = optim.precision, Precision(rawValue: pr) == nil {
+            need(false, "optim.precision: must be \"fp32\" or \"bf16\", got \"\(pr)\"")
+        } else if gemmPrecision == .bf16, let why = CPUFeatures.bf16Refusal(CPUFeatures.flags) {
+            need(false, "optim.precision: \(why)")
+        }
         need(checkpoint.every_steps > 0, "checkpoint.every_steps: must be positive, got \(checkpoint.every_steps)")
         need(checkpoint.keep_last > 0, "checkpoint.keep_last: must be at least 1, got \(checkpoint.keep_last)")
         need(finetune.test_num_segment > 0, "finetune.test_num_segment: must be positive")

@@ -41,6 +41,9 @@ public final class Trainer {
     func say(_ s: String) { if !quiet && Communicator.world.isWriter { print(s) } }
 
     public func run() throws -> RunSummary {
+        // optim.precision: the linear layers' GEMMs in fp32 or bf16 for this run (validated with the config)
+        if let why = BLAS.setPrecision(cfg.gemmPrecision) { throw UserError("optim.precision: \(why)") }
+        defer { _ = BLAS.setPrecision(.fp32) }
         guard cfg.task == "pretrain" else { return try FinetuneRunner(trainer: self).run() }
         let seed = UInt64(bitPattern: Int64(cfg.seed))
         let world = Communicator.world   // one process, or this rank of a data-parallel run

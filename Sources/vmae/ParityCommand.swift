@@ -12,7 +12,10 @@ struct ParityCommand: ParsableCommand {
     @Flag(help: "Print every gradient comparison, not only the worst.")
     var verbose = false
 
+    @Option(help: "GEMM precision of the linear layers: fp32 (the design's tolerances) or bf16 (mixed precision, wider stated tolerances).")
+    var precision = "fp32"
+
     func run() throws {
-        try runParity(fixtures: fixtures, verbose: verbose)
+        try runParity(fixtures: fixtures, verbose: verbose, precision: precision)
     }
 }
