@@ -14,13 +14,13 @@ func jsonLine<T: Encodable>(_ v: T) throws -> String {
 
 /// `vmae bench step`: full pretraining steps on random input; one JSON line.
 public func runStepBench(preset: String, frames: Int, size: Int, batch: Int, steps: Int, threads: Int?,
-                         profile: Bool = false, precision: String = "fp32") throws {
+                         profile: Bool = false, precision: String = "fp32", decoderRatio: Double = 0) throws {
     if let t = threads { Threads.configure(t) }
     guard let prec = Precision(rawValue: precision) else {
         throw UserError("--precision: expected fp32 or bf16, got \"\(precision)\"")
     }
     let (r, p) = try StepBench.run(preset: preset, frames: frames, size: size, batch: batch, steps: steps,
-                                   profile: profile, precision: prec)
+                                   profile: profile, precision: prec, decoderRatio: decoderRatio)
     if let p {
         print(p.table(title: "profile: \(preset) \(frames)×\(size) b\(batch), \(precision), \(Threads.count) threads, \(steps) steps"))
     }

@@ -26,11 +26,15 @@ public enum StepBench {
         public var gflop_per_step: Double
         public var gflop_per_s: Double
         public var precision = "fp32"
+        /// VideoMAE V2 running-cell decoder masking (0 = off) and the tokens the decoder reconstructs
+        public var decoder_ratio = 0.0
+        public var decoded = 0
     }
 
     /// Multiply-adds ×2 of one forward pass; a training step is about 3× that (backward = 2×).
-    public static func forwardFlops(_ c: ModelConfig, batch: Int, visible: Int) -> Double {
-        let n = Double(c.tokens), nv = Double(visible), nm = n - nv
+    /// `decoded`: the mask tokens the decoder gets (all masked tokens unless decoder masking).
+    public static func forwardFlops(_ c: ModelConfig, batch: Int, visible: Int, decoded: Int? = nil) -> Double {
+        let nv = Double(visible), nm = Double(decoded ?? (c.tokens - visible)), n = nv + nm
         func blocks(_ t: Double, _ d: Double, _ depth: Int) -> Double {
             let h = Double(Int(d * c.mlp_ratio))
             return Double(depth) * (2 * t * (3 * d * d + d * d + 2 * d * h) + 4 * t * t * d)
@@ -49,12 +53,12 @@ public enum StepBench {
 
     /// The timed steps with the linear layers' GEMMs in `precision` (restored afterwards).
     public static func run(preset: String, frames: Int, size: Int, batch: Int, steps: Int, warmup: Int = 2,
-                           ratio: Double = 0.9, profile: Bool, precision: Precision) throws -> (result: Result, profile: StepProfile?) {
+                           ratio: Double = 0.9, profile: Bool, precision: Precision, decoderRatio: Double = 0) throws -> (result: Result, profile: StepProfile?) {
         let was = BLAS.precision
         if let why = BLAS.setPrecision(precision) { throw UserError("--precision \(precision.rawValue): \(why)") }
         defer { _ = BLAS.setPrecision(was) }
         var r = try run(preset: preset, frames: frames, size: size, batch: batch, steps: steps, warmup: warmup,
-                        ratio: ratio, profile: profile)
+                        ratio: ratio, profile: profile, decoderRatio: decoderRatio)
         r.result.precision = precision.rawValue
         return r
     }
@@ -62,7 +66,7 @@ public enum StepBench {
     /// The timed steps, and with `profile` the per-op profile of them (the GEMM peak is measured
     /// first, in this process, with `OpsBench.gemmPeak`).
     public static func run(preset: String, frames: Int, size: Int, batch: Int, steps: Int, warmup: Int = 2,
-                           ratio: Double = 0.9, profile: Bool) throws -> (result: Result, profile: StepProfile?) {
+                           ratio: Double = 0.9, profile: Bool, decoderRatio: Double = 0) throws -> (result: Result, profile: StepProfile?) {
         guard var c = ModelConfig.preset(preset) else { throw UserError("--preset: unknown preset \"\(preset)\"") }
         c.num_frames = frames
         c.img_size = size
@@ -71,6 +75,13 @@ public enum StepBench {
         model.initialize(seed: 0)
         let opt = AdamW(model.namedParameters(), beta1: 0.9, beta2: 0.95)
         let maskGen = MaskGenerator(.tube, ratio: ratio, config: c)
+        var decoderMask: RunningCellMask? = nil
+        if decoderRatio != 0 {
+            if let why = RunningCellMask.problem(ratio: decoderRatio, rows: size / c.patch_size, cols: size / c.patch_size) {
+                throw UserError("--decoder-ratio: \(why)")
+            }
+            decoderMask = RunningCellMask(ratio: decoderRatio, config: c)
+        }
         var rng = RNG(seed: 0)
         let x = Tensor(uninitialized: [batch, frames, c.in_chans, size, size])
         rng.fillNormal(x)
@@ -82,7 +93,8 @@ public enum StepBench {
             if profile && timed && i == warmup { OpProfile.start() }
             let t0 = DispatchTime.now().uptimeNanoseconds
             if profile && timed { OpProfile.phase("between steps") }
-            let mask = maskGen.batch(count: batch, rng: &rng)
+            let encoderMask = maskGen.batch(count: batch, rng: &rng)
+            let mask = decoderMask.map { $0.apply(to: encoderMask, rng: &rng) } ?? encoderMask
             OpProfile.phase("mask")
             model.zeroGrad()
             OpProfile.phase("zero grads")
@@ -104,13 +116,17 @@ public enum StepBench {
         times.sort()
         let med = times[times.count / 2]
         let visible = c.tokens - maskGen.maskedCount
-        let gflop = 3 * forwardFlops(c, batch: batch, visible: visible) / 1e9
+        let decoded = decoderMask?.keptCount ?? maskGen.maskedCount
+        let gflop = 3 * forwardFlops(c, batch: batch, visible: visible, decoded: decoded) / 1e9
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         let result = Result(preset: preset, frames: frames, size: size, batch: batch, tokens: c.tokens, visible: visible,
                             params: model.parameterCount, threads: Threads.count, step_s_median: med, step_s_min: times[0],
                             clips_per_s: Double(batch) / med, maxrss_mb: Double(usage.ru_maxrss) / 1024,
                             gflop_per_step: gflop, gflop_per_s: gflop / med)
-        return (result, stepProfile)
+        var r = result
+        r.decoder_ratio = decoderRatio
+        r.decoded = decoded
+        return (r, stepProfile)
     }
 }

@@ -84,7 +84,13 @@ public enum Parity {
                 let model = PretrainModel(mc)
                 let m8 = try f.read("inputs/mask", as: UInt8.self)
                 let n = mc.tokens
-                let mask = Mask(masked: (0..<pshape[0]).map { b in (0..<n).map { m8[b * n + $0] != 0 } })
+                // VideoMAE V2 dual masking: decoder_mask is V2's decode_masked_pos (1 = not reconstructed)
+                var decoded: [[Bool]]? = nil
+                if f.exists("inputs/decoder_mask") {
+                    let d8 = try f.read("inputs/decoder_mask", as: UInt8.self)
+                    decoded = (0..<pshape[0]).map { b in (0..<n).map { d8[b * n + $0] == 0 } }
+                }
+                let mask = Mask(masked: (0..<pshape[0]).map { b in (0..<n).map { m8[b * n + $0] != 0 } }, decoded: decoded)
                 module = model
                 lossFn = { model.loss(pixels, mask: mask, ctx) }
             case "classify":

@@ -32,6 +32,9 @@ public struct TrainConfig: Codable, Equatable {
     public struct Mask: Codable, Equatable {
         public var type: String
         public var ratio: Double
+        /// VideoMAE V2's running-cell decoder masking: the share of tokens the decoder does not
+        /// reconstruct (0 = off; V2 uses 0.5). nil in configs written before the key existed.
+        public var decoder_ratio: Double?
     }
     public struct DataSection: Codable, Equatable {
         public var train_list: String?
@@ -138,7 +141,7 @@ public struct TrainConfig: Codable, Equatable {
                 "mlp_ratio": 4.0, "qkv_bias": true, "layer_norm_eps": 1e-6, "num_classes": NSNull(),
                 "use_mean_pooling": true, "normalize_target": true, "drop_path_rate": pre ? 0.0 : 0.1,
             ] as [String: Any],
-            "mask": ["type": "tube", "ratio": 0.9] as [String: Any],
+            "mask": ["type": "tube", "ratio": 0.9, "decoder_ratio": 0.0] as [String: Any],
             "data": [
                 "train_list": NSNull(), "val_list": NSNull(), "root": NSNull(),
                 "num_frames": 16, "sampling_rate": pre ? 4 : 4, "input_size": 224,

@@ -66,6 +66,10 @@ extension TrainConfig {
                 if model.num_frames == nil, msg.hasPrefix("model.num_frames:") { return "data.num_frames:" + msg.dropFirst(17) }
                 return msg
             }
+            if let r = mask.decoder_ratio, r != 0 {
+                let side = mc.img_size / mc.patch_size
+                if let why = RunningCellMask.problem(ratio: r, rows: side, cols: side) { p.append("mask.decoder_ratio: \(why)") }
+            }
             if model.attention == "divided" && mask.type == "random" && task == "pretrain" {
                 p.append("model.attention: \"divided\" needs tube masking (mask.type \"tube\"): random masking leaves no regular grid")
             }

@@ -65,6 +65,7 @@ public final class Trainer {
         let params = model.namedParameters()
         let opt = AdamW(params, beta1: Float(cfg.optim.betas[0]), beta2: Float(cfg.optim.betas[1]), eps: Float(cfg.optim.eps))
         let maskGen = MaskGenerator(MaskType(rawValue: cfg.mask.type)!, ratio: cfg.mask.ratio, config: mc)
+        let decoderMask = (cfg.mask.decoder_ratio ?? 0) > 0 ? RunningCellMask(ratio: cfg.mask.decoder_ratio!, config: mc) : nil
 
         // ---- output dir, resume (rank 0 reads the checkpoint; the others get it from rank 0) ---
         let store = try prepareOutputDir(cfg, writeConfig: false)
@@ -136,7 +137,8 @@ public final class Trainer {
                 epoch = batch.epoch
                 // masks from (seed, epoch, global sample index): the same for any number of ranks
                 var maskRngs = batch.indices.map { RNG(seed, UInt64(batch.epoch), UInt64($0), 0x3A5C) }
-                let mask = maskGen.batch(&maskRngs)
+                let encoderMask = maskGen.batch(&maskRngs)
+                let mask = decoderMask.map { $0.apply(to: encoderMask, &maskRngs) } ?? encoderMask  // V2 dual masking
                 let ctx = ForwardContext(training: true, rng: world.rank == 0 ? RNG(seed, UInt64(step), 0xD409)
                                                                           : RNG(seed, UInt64(step), 0xD409, UInt64(world.rank)))
                 let loss = model.loss(batch.pixels, mask: mask, ctx)

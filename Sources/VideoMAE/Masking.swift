@@ -5,12 +5,21 @@ import TensorCore
 public struct Mask: Equatable {
     /// masked[b][n] is true when token n of sample b is hidden.
     public let masked: [[Bool]]
+    /// decoded[b][n] is true when the decoder reconstructs token n (a mask token at its position,
+    /// in the loss); nil without decoder masking, when the decoder reconstructs the masked tokens.
+    public let decoded: [[Bool]]?
 
-    public init(masked: [[Bool]]) {
+    public init(masked: [[Bool]], decoded: [[Bool]]? = nil) {
         precondition(!masked.isEmpty)
         let c = masked[0].filter { $0 }.count
         precondition(masked.allSatisfy { $0.filter { $0 }.count == c }, "every sample must mask the same number of tokens")
+        if let decoded {
+            precondition(decoded.count == masked.count && decoded.allSatisfy { $0.count == masked[0].count }, "decoder map does not fit the mask")
+            let d = decoded[0].filter { $0 }.count
+            precondition(d > 0 && decoded.allSatisfy { $0.filter { $0 }.count == d }, "every sample must decode the same number of tokens")
+        }
         self.masked = masked
+        self.decoded = decoded
     }
 
     public var batch: Int { masked.count }
@@ -22,6 +31,10 @@ public struct Mask: Equatable {
     public var visibleIndex: [[Int]] { masked.map { m in m.indices.filter { !m[$0] } } }
     /// Masked token indices per sample, ascending (the decoder predicts them in this order).
     public var maskedIndex: [[Int]] { masked.map { m in m.indices.filter { m[$0] } } }
+    /// The tokens the decoder reconstructs per sample, ascending (its output order): the masked
+    /// ones, or with decoder masking the positions its map keeps.
+    public var decodedIndex: [[Int]] { decoded.map { d in d.map { m in m.indices.filter { m[$0] } } } ?? maskedIndex }
+    public var decodedCount: Int { decoded.map { $0[0].filter { $0 }.count } ?? maskedCount }
 }
 
 public enum MaskType: String, Codable, CaseIterable {

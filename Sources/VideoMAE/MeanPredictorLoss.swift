@@ -26,10 +26,10 @@ public func meanPredictorLoss(_ pixels: Tensor, mask: Mask, tubelet t: Int, patc
     precondition(mean.count == C && std.count == C, "mean/std need \(C) channels")
     precondition(mask.batch == B, "mask does not fit the batch")
     let wp = W / p, ns = (H / p) * wp, tpp = t * p * p
-    let nm = mask.maskedCount
+    let nm = mask.decodedCount   // the tokens the loss scores: masked ones, or V2's decoder-kept subset
     guard nm > 0 else { return 0 }
     let src = pixels.data
-    let visible = mask.visibleIndex, masked = mask.maskedIndex
+    let visible = mask.visibleIndex, masked = mask.decodedIndex
 
     // Σ over the tubelet's pixels of f(x) for token n, channel c of sample b.
     func tubelet(_ b: Int, _ n: Int, _ c: Int, _ f: (Double) -> Void) {

@@ -57,27 +57,29 @@ public final class PretrainModel: Module {
         rng.fillTruncatedNormal(maskToken.value, std: 0.02)
     }
 
-    /// pixels [B, T, C, H, W] (normalized), mask → predictions [B, nm, C·t·p·p] of the masked tokens.
+    /// pixels [B, T, C, H, W] (normalized), mask → predictions [B, nm, C·t·p·p] of the tokens the
+    /// decoder reconstructs (`mask.decodedIndex`: the masked tokens, or V2's decoder-kept subset).
     public func predict(_ pixels: Variable, mask: Mask, _ ctx: ForwardContext) -> Variable {
         precondition(mask.batch == pixels.shape[0] && mask.tokens == config.tokens, "mask does not fit the batch")
-        let vis = mask.visibleIndex, msk = mask.maskedIndex
-        let B = mask.batch, nm = mask.maskedCount, Dd = config.decoder_embed_dim
+        let vis = mask.visibleIndex, msk = mask.decodedIndex
+        let B = mask.batch, nm = mask.decodedCount, Dd = config.decoder_embed_dim
         var x = encoder(pixels, visible: vis, ctx)                                   // [B, nv, D]
         x = encoderNorm(x)
         x = encoderToDecoder(x)                                                      // [B, nv, Dd]
         let visibleTokens = add(x, Variable(gatherRows(decoderPositions, vis)))      // + PE
         let maskTokens = add(Variable(gatherRows(decoderPositions, msk)), reshape(maskToken, [Dd]))  // [B, nm, Dd]
-        var h = concatTokens([visibleTokens, maskTokens])                            // [B, N, Dd]: visible, then masked
+        var h = concatTokens([visibleTokens, maskTokens])                            // [B, nv + nm, Dd]: visible, then mask tokens
         for blk in decoderBlocks { h = blk(h, ctx) }
         let last = TokenIndex(Array(repeating: Array((h.shape[1] - nm)..<h.shape[1]), count: B), tokens: h.shape[1])
         h = gatherTokens(h, last)                                                    // [B, nm, Dd]
         return decoderHead(decoderNorm(h))                                           // [B, nm, C·t·p·p]
     }
 
-    /// The design's loss: MSE between predictions and (normalized) pixel targets of masked tokens.
+    /// The design's loss: MSE between predictions and (normalized) pixel targets of the decoded
+    /// tokens (the masked ones, or V2's decoder-kept subset).
     public func loss(_ pixels: Tensor, mask: Mask, _ ctx: ForwardContext) -> Variable {
         let pred = predict(Variable(pixels), mask: mask, ctx)
-        let target = pixelTargets(pixels, tokens: mask.maskedIndex, tubelet: config.tubelet_size,
+        let target = pixelTargets(pixels, tokens: mask.decodedIndex, tubelet: config.tubelet_size,
                                   patch: config.patch_size, mean: mean, std: std, normalize: config.normalize_target)
         OpProfile.phase("pixel targets")
         return mseLoss(pred, target)

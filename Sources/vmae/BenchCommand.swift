@@ -24,6 +24,8 @@ struct StepBenchCommand: ParsableCommand {
     var profile = false
     @Option(help: "GEMM precision of the linear layers: fp32, or bf16 (bf16 operands, fp32 accumulation; needs avx512_bf16 or amx_bf16).")
     var precision = "fp32"
+    @Option(help: "VideoMAE V2 running-cell decoder masking: share of tokens the decoder skips (0 = off, V2: 0.5).")
+    var decoderRatio = 0.0
 
     func validate() throws {
         guard frames > 0, size > 0, batch > 0, steps > 0 else {
@@ -34,7 +36,7 @@ struct StepBenchCommand: ParsableCommand {
 
     func run() throws {
         try runStepBench(preset: preset, frames: frames, size: size, batch: batch, steps: steps, threads: threads,
-                         profile: profile, precision: precision)
+                         profile: profile, precision: precision, decoderRatio: decoderRatio)
     }
 }
 

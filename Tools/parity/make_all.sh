@@ -11,6 +11,14 @@ gen="$py Tools/parity/make_fixture.py"
 out=Tests/Fixtures
 export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 
+# VideoMAE V2 dual masking: tube 75% for the encoder, running-cell decoder mask 0.5 (the decoder
+# reconstructs 2 of each 2x2 cell, 16 of N=32 tokens, the cell moving one step per temporal group).
+$gen --kind pretrain --out $out/pretrain_dual.h5 --seed 8 \
+  --img-size 32 --num-frames 4 --patch-size 8 --tubelet-size 2 \
+  --embed-dim 32 --depth 2 --heads 2 --decoder-embed-dim 24 --decoder-depth 2 --decoder-heads 2 \
+  --mask tube --mask-ratio 0.75 --decoder-mask-ratio 0.5 --batch 2 --layer-norm-eps 1e-6 --normalize-target \
+  --lr 1e-3 --beta1 0.9 --beta2 0.95 --adam-eps 1e-8 --weight-decay 0.05
+
 # Tube mask 75% (12 of 16 positions in each of 2 temporal groups), normalized-pixel target.
 $gen --kind pretrain --out $out/pretrain_tube.h5 --seed 1 \
   --img-size 32 --num-frames 4 --patch-size 8 --tubelet-size 2 \

@@ -16,6 +16,13 @@ design (see README.md, "Where Hugging Face differs from the design"):
   * the loss is computed here from HF's logits with the design's formula (checked against
     HF's own loss for pretraining; classification uses label smoothing, which HF lacks).
 
+With --decoder-mask-ratio R > 0 (VideoMAE V2's dual masking) the pretraining forward is V2's
+(PretrainVisionTransformer.forward with decode_mask, run on HF's modules): the decoder gets the
+visible tokens plus mask tokens at the positions the running-cell decoder mask keeps (V2's
+RunningCellMaskingGenerator, drawn independently of the encoder mask, as V2's data pipeline
+does), and the loss is over those positions; /inputs/decoder_mask holds V2's decode_masked_pos
+(uint8 [B, N], 1 = not reconstructed).
+
 usage: make_fixture.py --kind pretrain --out F.h5 [--mask tube --mask-ratio 0.75 ...]
        make_fixture.py --help
 """
@@ -191,6 +198,40 @@ def make_mask(kind_of_mask, ratio, B, tg, ns, rng):
     return mask
 
 
+def running_cell_maps(tg, rows, cols, ratio):
+    """VideoMAE V2's RunningCellMaskingGenerator: the cell size (4) maps [tg, rows*cols], 1 = masked
+    in the decoder. A 2x2 cell holds int(4*ratio) ones then zeros; map ptr starts the queue at ptr
+    and moves it one step per temporal group before it is read, tiled over the frame."""
+    m = int(4 * ratio)
+    assert 0 < m < 4 and rows % 2 == 0 and cols % 2 == 0
+    queue = np.hstack([np.ones(m), np.zeros(4 - m)])
+    maps = []
+    for pos in range(4):
+        ptr, frames = pos, []
+        for _ in range(tg):
+            ptr += 1
+            unit = queue[(np.arange(4) + ptr) % 4].reshape(2, 2)
+            frames.append(np.tile(unit, [rows // 2, cols // 2]).flatten())
+        maps.append(np.stack(frames, 0))
+    return np.stack(maps, 0).astype(np.uint8)
+
+
+def make_decoder_mask(ratio, B, tg, rows, cols, rng):
+    maps = running_cell_maps(tg, rows, cols, ratio)
+    return np.stack([maps[rng.integers(4)].reshape(-1) for _ in range(B)])
+
+
+def pretrain_dual_logits(model, pixel_values, bmask, dmask):
+    """V2's forward on HF's modules: mask tokens at ~decode_mask instead of at the encoder mask."""
+    seq = model.encoder_to_decoder(model.videomae(pixel_values, bool_masked_pos=bmask).last_hidden_state)
+    B, _, C = seq.shape
+    pe = model.position_embeddings.expand(B, -1, -1).type_as(pixel_values).detach().clone()
+    pos_vis = pe[~bmask].reshape(B, -1, C)
+    pos_dec = pe[~dmask].reshape(B, -1, C)
+    x_full = torch.cat([seq + pos_vis, model.mask_token + pos_dec], dim=1)
+    return model.decoder(x_full, pos_dec.shape[1]).logits
+
+
 def pretrain_target(pixel_values, cfg):
     """DESIGN.md 'Loss (pretraining)' steps 1-4: [B, N, t*p*p*C] in the decoder head's order."""
     B, T, C, H, W = pixel_values.shape
@@ -205,8 +246,18 @@ def pretrain_target(pixel_values, cfg):
     return x.reshape(B, x.shape[1], t * p * p * C)
 
 
-def run(model, kind, cfg, pixel_values, mask, labels, smoothing, check_hf_loss=False):
+def run(model, kind, cfg, pixel_values, mask, labels, smoothing, check_hf_loss=False, dmask=None):
     """Returns (loss, logits). loss = the design's loss computed from HF's logits."""
+    if kind == "pretrain" and dmask is not None:
+        bmask, dm = torch.from_numpy(mask).bool(), torch.from_numpy(dmask).bool()
+        logits = pretrain_dual_logits(model, pixel_values, bmask, dm)
+        B = mask.shape[0]
+        tgt = pretrain_target(pixel_values, cfg)[~dm].reshape(B, -1, logits.shape[-1])
+        if check_hf_loss:  # with the decoder mask = not the encoder mask, V2's forward is HF's
+            ref = model(pixel_values=pixel_values, bool_masked_pos=bmask).logits
+            same = pretrain_dual_logits(model, pixel_values, bmask, ~bmask)
+            assert torch.equal(ref, same), "V2's forward without decoder masking differs from HF's"
+        return ((logits - tgt) ** 2).mean(), logits
     if kind == "pretrain":
         bmask = torch.from_numpy(mask).bool()
         out = model(pixel_values=pixel_values, bool_masked_pos=bmask)
@@ -232,10 +283,10 @@ def adamw_groups(model, wd):
     return [{"params": decay, "weight_decay": wd}, {"params": rest, "weight_decay": 0.0}]
 
 
-def forward_backward_adamw(model, kind, cfg, x, mask, labels, a, check_hf_loss=False):
+def forward_backward_adamw(model, kind, cfg, x, mask, labels, a, check_hf_loss=False, dmask=None):
     """loss, logits and HF-named grads at the initial state, then the AdamW loss trajectory."""
     model.zero_grad(set_to_none=True)
-    loss, logits = run(model, kind, cfg, x, mask, labels, a.label_smoothing, check_hf_loss)
+    loss, logits = run(model, kind, cfg, x, mask, labels, a.label_smoothing, check_hf_loss, dmask)
     loss.backward()
     grads = {n: p.grad.detach().clone() for n, p in model.named_parameters()}
     opt = torch.optim.AdamW(adamw_groups(model, a.weight_decay), lr=a.lr, betas=(a.beta1, a.beta2),
@@ -244,7 +295,7 @@ def forward_backward_adamw(model, kind, cfg, x, mask, labels, a, check_hf_loss=F
     for s in range(a.steps):
         opt.step()
         opt.zero_grad(set_to_none=True)
-        loss_s, _ = run(model, kind, cfg, x, mask, labels, a.label_smoothing)
+        loss_s, _ = run(model, kind, cfg, x, mask, labels, a.label_smoothing, dmask=dmask)
         losses.append(loss_s.item())
         if s + 1 < a.steps:
             loss_s.backward()
@@ -274,6 +325,8 @@ def main():
     ap.add_argument("--normalize-target", action=B_, default=True)
     ap.add_argument("--mask", choices=["tube", "random"], default="tube")
     ap.add_argument("--mask-ratio", type=float, default=0.75)
+    ap.add_argument("--decoder-mask-ratio", type=float, default=0.0,
+                    help="VideoMAE V2 running-cell decoder masking (0 = off)")
     ap.add_argument("--batch", type=int, default=2)
     ap.add_argument("--num-classes", type=int, default=5)
     ap.add_argument("--label-smoothing", type=float, default=0.0)
@@ -317,26 +370,29 @@ def main():
 
     B = a.batch
     x = torch.randn(B, a.num_frames, a.in_chans, a.img_size, a.img_size, generator=gen, dtype=torch.float32)
-    mask = labels = None
+    mask = labels = dmask = None
     if kind == "pretrain":
         mask = make_mask(a.mask, a.mask_ratio, B, tg, ns, rng)
+        if a.decoder_mask_ratio > 0:
+            side = a.img_size // a.patch_size
+            dmask = make_decoder_mask(a.decoder_mask_ratio, B, tg, side, side, rng)
     else:
         labels = torch.from_numpy(rng.integers(0, a.num_classes, size=B).astype(np.int64))
 
     model64 = copy.deepcopy(model).double() if a.check64 else None
-    loss, logits, grads_hf, losses = forward_backward_adamw(model, kind, cfg, x, mask, labels, a, check_hf_loss=True)
+    loss, logits, grads_hf, losses = forward_backward_adamw(model, kind, cfg, x, mask, labels, a, check_hf_loss=True, dmask=dmask)
     grads = to_native(kind, cfg, grads_hf)
 
     # Round trip: the native parameters loaded back into a fresh HF model give the same loss.
     fresh = build_model(kind, cfg, a.num_classes)
     fresh.load_state_dict(from_native(kind, cfg, params), strict=True)
     with torch.no_grad():
-        l2, _ = run(fresh, kind, cfg, x, mask, labels, a.label_smoothing)
+        l2, _ = run(fresh, kind, cfg, x, mask, labels, a.label_smoothing, dmask=dmask)
     assert l2.item() == loss.item(), (l2.item(), loss.item())
 
     report = {"loss": loss.item(), "losses": losses}
     if model64 is not None:
-        loss64, logits64, g64_hf, losses64 = forward_backward_adamw(model64, kind, cfg, x.double(), mask, labels, a)
+        loss64, logits64, g64_hf, losses64 = forward_backward_adamw(model64, kind, cfg, x.double(), mask, labels, a, dmask=dmask)
         g64 = to_native(kind, cfg, {k: v for k, v in g64_hf.items()})  # cast to f32 for comparison
         report["f64_loss_rel"] = abs(loss.item() - loss64.item()) / abs(loss64.item())
         report["f64_grad_worst"] = float(max(np.abs(grads[k] - g64[k]).max() / max(np.abs(g64[k]).max(), 1e-30) for k in grads))
@@ -354,6 +410,9 @@ def main():
         f.create_dataset("inputs/pixel_values", data=x.numpy().astype(np.float32))
         if kind == "pretrain":
             f.create_dataset("inputs/mask", data=mask.astype(np.uint8))
+            if dmask is not None:
+                d = f.create_dataset("inputs/decoder_mask", data=dmask.astype(np.uint8))
+                d.attrs["decoder_mask_ratio"] = np.float64(a.decoder_mask_ratio)
         else:
             f.create_dataset("inputs/labels", data=labels.numpy().astype(np.int64))
         for k in sorted(params):
