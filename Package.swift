@@ -118,6 +118,6 @@ let package = Package(
             "Interop", "Training", "RunConfig", "Optim", "VideoMAE", "Checkpoint", "NN", "Autodiff", "HDF5",
             "TensorCore", "TestSupport",
         ]),
-        .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "Pictures"]),
+        .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "Pictures", "Autodiff", "TensorCore"]),
     ]
 )
