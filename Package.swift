@@ -15,6 +15,11 @@
 //   0  CBLAS CDNNL CHDF5 CFFmpeg CPNG CMPI ArgumentParser   system libraries and the one package
 // layers:end
 import PackageDescription
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 // Release builds of the numeric targets: no overflow/bounds traps in kernels, and AVX2+FMA
 // (every x86-64 server since 2013; the machines this project runs on have AVX-512) so the
@@ -121,3 +126,22 @@ let package = Package(
         .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "Pictures", "Autodiff", "TensorCore"]),
     ]
 )
+
+// libFuzzer harnesses (Fuzz/NAME/Harness.swift), declared only when VMAE_FUZZ=1 so the release
+// build and the test suite never see them. scripts/fuzz.sh sets it and builds each harness with
+// -sanitize=fuzzer,address (Fuzz/Driver/Driver.swift says how a harness starts libFuzzer).
+if getenv("VMAE_FUZZ") != nil {
+    let harnesses: [(String, [Target.Dependency])] = [
+        ("config", ["RunConfig", "ExitStatus"]),
+        ("safetensors", ["Interop"]),
+        ("checkpoint", ["Checkpoint", "HDF5"]),
+        ("listfile", ["DataPipeline"]),
+        ("fixture", ["Interop", "ExitStatus", "HDF5"]),
+    ]
+    package.targets.append(.target(name: "FuzzDriver", path: "Fuzz/Driver"))
+    for (name, deps) in harnesses {
+        package.targets.append(.executableTarget(name: "fuzz-\(name)", dependencies: deps + ["FuzzDriver"], path: "Fuzz/\(name)",
+                                                 swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
+        package.products.append(.executable(name: "fuzz-\(name)", targets: ["fuzz-\(name)"]))
+    }
+}

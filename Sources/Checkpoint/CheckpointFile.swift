@@ -59,8 +59,10 @@ extension Checkpoint {
         let dir = url.deletingLastPathComponent().path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let tmp = dir + "/." + url.lastPathComponent + ".tmp-\(getpid())"
+        var file: H5File? = nil
         do {
             let f = try H5File.create(tmp)
+            file = f
             try f.setAttribute("format", Checkpoint.format)
             try f.setAttribute("format_version", Checkpoint.formatVersion)
             try f.setAttribute("task", task)
@@ -86,6 +88,9 @@ extension Checkpoint {
                 throw CheckpointError(path, "cannot rename the temporary file into place: \(String(cString: strerror(errno)))")
             }
         } catch {
+            // a failed write (disk full, read-only): close the half-written file before removing
+            // it, so that nothing of it stays open or on disk
+            try? file?.close()
             unlink(tmp)
             throw error
         }

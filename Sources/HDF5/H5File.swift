@@ -87,6 +87,14 @@ public final class H5File: H5Location, @unchecked Sendable {
         }
     }
 
+    /// How many HDF5 objects (files, groups, datasets, types, attributes) are open in this
+    /// process. 0 between reads: a reader that returned, by value or by error, closed all it opened.
+    public static var openObjects: Int {
+        // H5F_OBJ_ALL = FILE|DATASET|GROUP|DATATYPE|ATTR, a macro Swift cannot import; as the
+        // first argument it means "in every open file"
+        withH5 { Int(H5Fget_obj_count(hid_t(0x1F), 0x1F)) }
+    }
+
     /// Closes the file (flushing it). Closing again is a no-op. Also done on deinit.
     public func close() throws {
         try withH5 {

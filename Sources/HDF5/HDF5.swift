@@ -80,7 +80,12 @@ public struct HDF5Error: Error, CustomStringConvertible, Equatable, Sendable {
 /// Recursive, so helpers may nest.
 let h5Lock = NSRecursiveLock()
 
+/// No library shutdown at exit: vmae closes every file it opens, and a file whose writing
+/// failed (disk full, file-size limit) cannot be closed, so HDF5's own atexit shutdown would
+/// flush it again and crash (libhdf5 1.10.8 dereferences NULL there). H5dont_atexit must come
+/// before the library's first use.
 private let h5Setup: Void = {
+    _ = H5dont_atexit()
     _ = H5open()
 }()
 
@@ -102,7 +107,8 @@ func h5ErrorText() -> String? {
     var buf = [CChar](repeating: 0, count: 640)
     let n = vmae_h5_error_text(&buf, buf.count)
     if n == 0 { return nil }
-    return String(cString: buf)
+    // one line: HDF5's messages can hold a ctime() date, which ends in a newline
+    return String(cString: buf).split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
 }
 
 // MARK: - Paths

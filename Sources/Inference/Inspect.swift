@@ -1,9 +1,12 @@
 import Checkpoint
+import ExitStatus
 import Foundation
 import RunConfig
 
 /// `vmae inspect CK.h5`: a checkpoint's task, step, epoch, config summary, class names and tensors.
-public func runInspect(checkpoint: String) throws {
+/// With `compare`: also the largest parameter difference to another checkpoint, relative to
+/// each tensor's largest magnitude; status 1 (ExitCodeError) above `tolerance`.
+public func runInspect(checkpoint: String, compare: String? = nil, tolerance: Float = 1e-4) throws {
     let ck = try readCheckpoint(checkpoint)
     print("checkpoint \(checkpoint)")
     print("  task \(ck.task)  step \(ck.step)  epoch \(ck.epoch)  created \(ck.created)")
@@ -17,4 +20,12 @@ public func runInspect(checkpoint: String) throws {
     let count = ck.model.reduce(0) { $0 + $1.1.count }
     print("  parameters \(count) in \(ck.model.count) tensors; optimizer moments: \(ck.expAvg.isEmpty ? "none" : "\(ck.expAvg.count) tensors")")
     for (n, t) in ck.model { print("    \(n) \(t.shape)") }
+    if let compare {
+        let other = try readCheckpoint(compare)
+        let (name, rel) = ck.largestModelDifference(to: other)
+        let same = rel <= tolerance
+        print("compare \(compare): largest difference \(String(format: "%.2e", rel)) of its largest magnitude in \(name) " +
+              "(tolerance \(tolerance)): \(same ? "same" : "DIFFERENT")")
+        if !same { throw ExitCodeError(code: 1) }
+    }
 }

@@ -240,6 +240,7 @@ func prepareOutputDir(_ cfg: TrainConfig, writeConfig: Bool = true) throws -> Ch
         throw UserError("output_dir: cannot create \(cfg.output_dir) (\(error.localizedDescription))")
     }
     let store = CheckpointStore(dir: cfg.output_dir, keepLast: cfg.checkpoint.keep_last)
+    try store.checkWritable()
     store.removeStaleTemporaries()
     if writeConfig { writeResolvedConfig(cfg) }
     return store
