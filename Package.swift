@@ -120,7 +120,7 @@ let package = Package(
             "Autodiff", "VideoIO", "ExitStatus", "TensorCore", "TestSupport",
         ]),
         .testTarget(name: "InteropTests", dependencies: [
-            "Interop", "Training", "RunConfig", "Optim", "VideoMAE", "Checkpoint", "NN", "Autodiff", "HDF5",
+            "Interop", "Training", "RunConfig", "ExitStatus", "Optim", "VideoMAE", "Checkpoint", "NN", "Autodiff", "HDF5",
             "TensorCore", "TestSupport",
         ]),
         .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "Pictures", "Autodiff", "TensorCore"]),

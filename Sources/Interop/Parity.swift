@@ -46,6 +46,28 @@ public enum Parity {
 
     static func relative(_ a: Double, _ b: Double) -> Double { abs(a - b) / max(abs(b), 1e-12) }
 
+    /// More AdamW steps than any fixture records: a file claiming more is damaged.
+    static let maxAdamWSteps = 1000
+
+    /// Refuses a fixture whose config would build a model larger than the file could hold
+    /// (every parameter is stored in it; 1032:1 is deflate's best ratio) or whose attention
+    /// would need more than 4 GB, before anything is allocated.
+    static func checkSize(_ mc: ModelConfig, pixels: [Int], path: String) throws {
+        func block(_ d: Int) -> Double { let h = (Double(d) * mc.mlp_ratio).rounded(.down); return 4 * Double(d * d) + 2 * h * Double(d) }
+        let params = Double(mc.encoder_depth) * block(mc.encoder_embed_dim) + Double(mc.decoder_depth) * block(mc.decoder_embed_dim)
+            + Double(mc.tubeletPixels) * Double(mc.encoder_embed_dim + mc.decoder_embed_dim)
+            + Double(mc.num_classes) * Double(mc.encoder_embed_dim)
+        let fileBytes = Double((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0)
+        guard 4 * params <= 1032 * fileBytes + 1e6 else {
+            throw UserError("\(path): config describes a model of about \(Int(params)) parameters, more than the \(Int(fileBytes))-byte file can hold")
+        }
+        let heads = Double(max(mc.encoder_num_heads, mc.decoder_num_heads))
+        let attention = Double(pixels[0]) * heads * Double(mc.tokens) * Double(mc.tokens) * 4
+        guard attention <= 4e9 else {
+            throw UserError("\(path): \(pixels[0]) clips of \(mc.tokens) tokens need \(Int(attention / 1e9)) GB of attention scores; not a fixture")
+        }
+    }
+
     /// Replays the fixture with the linear layers' GEMMs in `precision` (restored afterwards).
     public static func run(_ path: String, precision: Precision) throws -> Report {
         let was = BLAS.precision
@@ -69,10 +91,18 @@ public enum Parity {
             var mc = try JSONDecoder().decode(ModelConfig.self, from: Data(cfgJSON.utf8))
             mc.drop_path_rate = 0
             if mc.num_classes <= 0 { mc.num_classes = 1 }  // unused by the pretraining model
-            let (pv, pshape) = try f.readWithShape("inputs/pixel_values", as: Float.self)
-            let pixels = Tensor(shape: pshape, values: pv)
+            let pshape = try f.shape(of: "inputs/pixel_values")
+            guard pshape.count == 5, pshape.allSatisfy({ $0 > 0 }), pshape[3] == pshape[4] else {
+                throw UserError("\(path): inputs/pixel_values has shape \(pshape), expected [B, T, C, H, W] with H = W")
+            }
             mc.num_frames = pshape[1]
             mc.img_size = pshape[3]
+            if let problem = mc.problems(prefix: "config.").first { throw UserError("\(path): \(problem)") }
+            guard pshape[2] == mc.in_chans else {
+                throw UserError("\(path): inputs/pixel_values has \(pshape[2]) channels, config.in_chans is \(mc.in_chans)")
+            }
+            try checkSize(mc, pixels: pshape, path: path)
+            let pixels = Tensor(shape: pshape, values: try f.read("inputs/pixel_values", as: Float.self))
             var report = Report(path: path, kind: kind)
 
             let module: Module
@@ -84,10 +114,16 @@ public enum Parity {
                 let model = PretrainModel(mc)
                 let m8 = try f.read("inputs/mask", as: UInt8.self)
                 let n = mc.tokens
+                guard m8.count == pshape[0] * n else {
+                    throw UserError("\(path): inputs/mask has \(m8.count) values, expected B·N = \(pshape[0])·\(n)")
+                }
                 // VideoMAE V2 dual masking: decoder_mask is V2's decode_masked_pos (1 = not reconstructed)
                 var decoded: [[Bool]]? = nil
                 if f.exists("inputs/decoder_mask") {
                     let d8 = try f.read("inputs/decoder_mask", as: UInt8.self)
+                    guard d8.count == pshape[0] * n else {
+                        throw UserError("\(path): inputs/decoder_mask has \(d8.count) values, expected B·N = \(pshape[0])·\(n)")
+                    }
                     decoded = (0..<pshape[0]).map { b in (0..<n).map { d8[b * n + $0] == 0 } }
                 }
                 let mask = Mask(masked: (0..<pshape[0]).map { b in (0..<n).map { m8[b * n + $0] != 0 } }, decoded: decoded)
@@ -95,7 +131,11 @@ public enum Parity {
                 lossFn = { model.loss(pixels, mask: mask, ctx) }
             case "classify":
                 let model = Classifier(mc)
-                let labels = try f.read("inputs/labels", as: Int64.self).map(Int.init)
+                let labels64 = try f.read("inputs/labels", as: Int64.self)
+                guard labels64.count == pshape[0], labels64.allSatisfy({ $0 >= 0 && $0 < mc.num_classes }) else {
+                    throw UserError("\(path): inputs/labels must be \(pshape[0]) labels in 0..<\(mc.num_classes)")
+                }
+                let labels = labels64.map(Int.init)
                 let smoothing = try f.attribute("label_smoothing", of: "expected/logits", as: Double.self, converting: true)
                 module = model
                 lossFn = { model.loss(pixels, labels: labels, smoothing: Float(smoothing), ctx).loss }
@@ -122,6 +162,9 @@ public enum Parity {
             if let logitsFn {
                 let z = Tape.noGrad { logitsFn() }
                 let e = try f.read("expected/logits", as: Float.self)
+                guard e.count == z.value.count else {
+                    throw UserError("\(path): expected/logits has \(e.count) values, the model gives \(z.value.count)")
+                }
                 var worst = 0.0
                 for i in 0..<e.count { worst = max(worst, relative(Double(z.value[flat: i]), Double(e[i]))) }
                 let scale = e.map { abs(Double($0)) }.max() ?? 1
@@ -137,6 +180,9 @@ public enum Parity {
                     continue
                 }
                 let e = try f.read(key, as: Float.self)
+                guard e.count == p.count else {
+                    throw UserError("\(path): \(key) has \(e.count) values, the parameter \(p.count)")
+                }
                 let largest = e.map { abs(Double($0)) }.max() ?? 0
                 var worst = 0.0
                 let g = p.grad
@@ -147,6 +193,9 @@ public enum Parity {
             // AdamW on the same batch
             if f.exists("expected/adamw/losses") {
                 let expected = try f.read("expected/adamw/losses", as: Float.self).map(Double.init)
+                guard (1...Parity.maxAdamWSteps + 1).contains(expected.count) else {
+                    throw UserError("\(path): expected/adamw/losses has \(expected.count) values, expected 1 to \(Parity.maxAdamWSteps + 1)")
+                }
                 func attr(_ a: String) throws -> Double { try f.attribute(a, of: "expected/adamw/losses", as: Double.self, converting: true) }
                 let opt = AdamW(params, beta1: Float(try attr("beta1")), beta2: Float(try attr("beta2")), eps: Float(try attr("eps")))
                 let lr = try attr("lr"), wd = try attr("weight_decay")

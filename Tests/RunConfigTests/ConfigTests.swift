@@ -70,3 +70,21 @@ final class ConfigNumberTests: XCTestCase {
         XCTAssertThrowsError(try TrainConfig.load(path: nil, overrides: ["seed=true"]))
     }
 }
+
+/// Found by the config fuzz harness (Fuzz/config): a key holding a newline made the "unknown
+/// key" message two lines. Quoted user text is now escaped, so every refusal is one line.
+final class ConfigOneLineTests: XCTestCase {
+    func testKeysWithControlCharactersGiveOneLine() throws {
+        let dir = TT.scratch("oneline", self)
+        let p = dir + "/c.json"
+        try Data("{\"task\": \"pretrain\", \"chec\\nkpoint\\u001b[31m\": 1}".utf8).write(to: URL(fileURLWithPath: p))
+        XCTAssertThrowsError(try TrainConfig.load(path: p)) { e in
+            let msg = "\(e)"
+            XCTAssertFalse(msg.contains("\n") || msg.contains("\u{1b}"), msg)
+            XCTAssertTrue(msg.contains("unknown key 'chec\\nkpoint\\u{1b}[31m'"), msg)
+        }
+        XCTAssertThrowsError(try TrainConfig.load(path: p, overrides: ["optim.l\nr=1"])) { e in
+            XCTAssertFalse("\(e)".contains("\n"), "\(e)")
+        }
+    }
+}
