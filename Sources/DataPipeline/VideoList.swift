@@ -35,6 +35,9 @@ public struct VideoEntry: Equatable {
 ///   class folders are left out, with a warning.
 public struct VideoList {
     public static let extensions: Set<String> = ["mp4", "avi", "mkv", "webm", "mov"]
+    /// Labels are class indices below this (ImageNet-21k has 21,841 classes): a larger one is a
+    /// damaged line, and without classes.txt it would make a name for every index below it.
+    public static let maxClasses = 1_000_000
 
     public var entries: [VideoEntry]
     public var classNames: [String]
@@ -107,6 +110,9 @@ public struct VideoList {
 
     static func parseLine(_ line: String, where loc: String, requireLabels: Bool) throws -> (String, Int) {
         func label(_ s: Substring) throws -> Int {
+            if let v = Int(s), v >= maxClasses {
+                throw DataError("\(loc): label \(v) is too large (labels are class indices below \(maxClasses))")
+            }
             guard let v = Int(s), v >= 0 else {
                 throw DataError("\(loc): label '\(s)' is not a non-negative integer (expected `path label`)")
             }
@@ -125,6 +131,7 @@ public struct VideoList {
             let path = String(line[..<comma])
             guard !path.isEmpty else { throw DataError("\(loc): no path before the label in '\(line)'") }
             guard v >= 0 else { throw DataError("\(loc): label '\(v)' is not a non-negative integer (expected `path label`)") }
+            guard v < maxClasses else { throw DataError("\(loc): label \(v) is too large (labels are class indices below \(maxClasses))") }
             return (path, v)
         }
         if requireLabels {
