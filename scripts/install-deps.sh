@@ -3,7 +3,7 @@
 # when everything is already there.
 set -euo pipefail
 pkgs=(pkg-config libopenblas-dev libdnnl-dev libhdf5-dev libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libpng-dev
-      libopenmpi-dev openmpi-bin)
+      libopenmpi-dev openmpi-bin iproute2)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
