@@ -4,15 +4,15 @@
 // list below against it; docs/ARCHITECTURE.md says what each target owns.
 // layers:begin
 //   9  vmae vmae-train                    executables: parse arguments, call one function
-//   8  Benchmarks                         vmae bench (step, ops, data, attention), vmae tokens
-//   7  Training Inference Interop         the loops; a checkpoint at work; the PyTorch world
+//   8  Benchmarks Inference              vmae bench, vmae tokens; a checkpoint or a Hugging Face classifier at work
+//   7  Training Interop                   the loops; the PyTorch world (safetensors, HF names, import)
 //   6  RunConfig                          the JSON config and the datasets and model state it names
 //   5  Pictures                           canvas, font, curves, reconstruction pictures
 //   4  VideoMAE Optim                     the model, masking, targets; AdamW and schedules
 //   3  NN Checkpoint DataPipeline         layers; the checkpoint file; clips from videos
-//   2  Autodiff HDF5 VideoIO Distributed  differentiable ops; HDF5; FFmpeg and PNG; MPI
+//   2  Autodiff HDF5 VideoIO Distributed TensorBoard  differentiable ops; HDF5; FFmpeg and PNG; MPI; event files
 //   1  TensorCore ExitStatus              arrays, kernels, BLAS; UserError and exit statuses
-//   0  CBLAS CDNNL CHDF5 CFFmpeg CPNG CMPI ArgumentParser   system libraries and the one package
+//   0  CBLAS CDNNL CHDF5 CFFmpeg CPNG CMPI ArgumentParser SwiftProtobuf   system libraries and the two packages
 // layers:end
 import PackageDescription
 #if canImport(Glibc)
@@ -35,6 +35,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // System libraries (C). Each shim.h wraps the macros Swift cannot import.
@@ -64,6 +65,10 @@ let package = Package(
         .target(name: "Checkpoint", dependencies: ["HDF5", "TensorCore"]),
         .target(name: "VideoIO", dependencies: ["CFFmpeg", "CPNG"], swiftSettings: fast),
         .target(name: "DataPipeline", dependencies: ["VideoIO", "TensorCore"], swiftSettings: fast),
+        // TensorBoard event files (TFRecord framing around tensorflow.Event protobufs). The
+        // .pb.swift under Generated/ are committed; proto/generate.sh says how they were made.
+        .target(name: "TensorBoard", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
+                exclude: ["proto"]),
         // Data-parallel runs over MPI (mpirun); a plain run never initializes it.
         .target(name: "Distributed", dependencies: ["CMPI"]),
 
@@ -78,15 +83,15 @@ let package = Package(
         // The pretraining and fine-tuning loops and everything they need around them.
         .target(name: "Training", dependencies: [
             "RunConfig", "Pictures", "ExitStatus", "VideoMAE", "Optim", "Checkpoint", "DataPipeline", "Distributed",
-            "NN", "Autodiff", "TensorCore",
+            "NN", "Autodiff", "TensorCore", "TensorBoard", "VideoIO",
         ], swiftSettings: fast),
         // A trained checkpoint at work: predict, reconstruct.
         .target(name: "Inference", dependencies: [
-            "RunConfig", "Pictures", "ExitStatus", "VideoMAE", "Checkpoint", "DataPipeline", "VideoIO", "NN", "Autodiff", "TensorCore",
+            "Interop", "RunConfig", "Pictures", "ExitStatus", "VideoMAE", "Checkpoint", "DataPipeline", "VideoIO", "NN", "Autodiff", "TensorCore",
         ], swiftSettings: fast),
         // The PyTorch world: safetensors, Hugging Face names, weight import/export, parity fixtures.
         .target(name: "Interop", dependencies: [
-            "RunConfig", "ExitStatus", "VideoMAE", "Optim", "Checkpoint", "HDF5", "NN", "Autodiff", "TensorCore",
+            "RunConfig", "ExitStatus", "VideoMAE", "Optim", "Checkpoint", "DataPipeline", "HDF5", "NN", "Autodiff", "TensorCore",
         ], swiftSettings: fast),
         // vmae bench (step, ops, data, attention) and vmae tokens.
         .target(name: "Benchmarks", dependencies: [
@@ -103,6 +108,7 @@ let package = Package(
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
         .testTarget(name: "AutodiffTests", dependencies: ["Autodiff", "TensorCore"]),
         .testTarget(name: "HDF5Tests", dependencies: ["HDF5", "CHDF5"]),
+        .testTarget(name: "TensorBoardTests", dependencies: ["TensorBoard"]),
         .testTarget(name: "VideoIOTests", dependencies: ["VideoIO", "TestSupport"]),
         .testTarget(name: "OptimTests", dependencies: ["Optim", "Autodiff", "TensorCore"]),
         .testTarget(name: "VideoMAETests", dependencies: ["VideoMAE", "NN", "Autodiff", "HDF5", "TensorCore"]),
@@ -113,10 +119,10 @@ let package = Package(
         ]),
         .testTarget(name: "TrainingTests", dependencies: [
             "Training", "RunConfig", "Optim", "VideoMAE", "Checkpoint", "DataPipeline", "NN", "Autodiff",
-            "Distributed", "HDF5", "VideoIO", "ExitStatus", "TensorCore", "TestSupport",
+            "Distributed", "HDF5", "VideoIO", "ExitStatus", "TensorCore", "TensorBoard", "TestSupport",
         ]),
         .testTarget(name: "InferenceTests", dependencies: [
-            "Inference", "Training", "RunConfig", "Pictures", "VideoMAE", "Checkpoint", "DataPipeline", "NN",
+            "Inference", "Interop", "Training", "RunConfig", "Pictures", "VideoMAE", "Checkpoint", "DataPipeline", "NN",
             "Autodiff", "VideoIO", "ExitStatus", "TensorCore", "TestSupport",
         ]),
         .testTarget(name: "InteropTests", dependencies: [

@@ -17,15 +17,15 @@ cd "$(dirname "$0")/.."
 # layer  targets (a target may depend on targets of lower layers only)
 TABLE='
 9  vmae vmae-train
-8  Benchmarks
-7  Training Inference Interop
+8  Benchmarks Inference
+7  Training Interop
 6  RunConfig
 5  Pictures
 4  VideoMAE Optim
 3  NN Checkpoint DataPipeline
-2  Autodiff HDF5 VideoIO Distributed
+2  Autodiff HDF5 VideoIO Distributed TensorBoard
 1  TensorCore ExitStatus
-0  CBLAS CDNNL CHDF5 CFFmpeg CPNG CMPI ArgumentParser
+0  CBLAS CDNNL CHDF5 CFFmpeg CPNG CMPI ArgumentParser SwiftProtobuf
 '
 
 declare -A layer=()

@@ -169,7 +169,8 @@ public enum SyntheticVideos {
     @discardableResult
     public static func generate(out: String, classes: Int = 8, clipsPerClass: Int, size: Int = 112,
                                 frames: Int = 32, fps: Double = 25, seed: UInt64,
-                                valPerClass: Int? = nil, valFraction: Double = 0.2) throws -> Summary {
+                                valPerClass: Int? = nil, valFraction: Double = 0.2,
+                                progress: ((Int, Int) -> Void)? = nil) throws -> Summary {
         let start = Date()
         guard (1...classNames.count).contains(classes) else {
             throw Failure(message: "classes must be 1...\(classNames.count) (there are \(classNames.count) synthetic motion classes), not \(classes)")
@@ -204,6 +205,7 @@ public enum SyntheticVideos {
 
         var train = "", val = ""
         var encoder = ""
+        var written = 0
         for c in 0..<classes {
             for i in 0..<clipsPerClass {
                 let rel = "\(classNames[c])/clip_\(String(format: "%04d", i)).mp4"
@@ -216,6 +218,8 @@ public enum SyntheticVideos {
                 encoder = writer.encoderName
                 let line = "\(rel) \(c)\n"
                 if i >= clipsPerClass - nVal { val += line } else { train += line }
+                written += 1
+                progress?(written, classes * clipsPerClass)
             }
         }
         do {

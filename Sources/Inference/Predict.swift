@@ -64,18 +64,36 @@ public struct VideoPrediction {
 }
 
 /// A fine-tuned classifier ready to answer for video files: the checkpoint's weights, config
-/// (clip shape, normalization, test views) and class names.
+/// (clip shape, normalization, test views) and class names. With `huggingFace` preprocessing
+/// (a `--model` folder) clips are made as transformers' VideoMAE processor makes them, from
+/// frames sampled uniformly over the video (`windows` equal parts, `num_frames` frames each).
 public final class Predictor {
     public let path: String
     public let cfg: TrainConfig
     public let model: Classifier
     public let classNames: [String]
+    public let huggingFace: HFVideoPreprocessor?
+    /// Windows averaged for a video's label: `--windows` (checkpoints: replaces test_num_segment).
+    public var windows: Int?
+    /// Where the sampled frames go as PNGs (`--save-frames`), as decoded, before any resizing.
+    public var saveFramesDir: String?
+    /// A progress bar on stderr over several videos, or a timeline of more than 8 windows.
+    public var showProgress = true
+    /// Frames between timeline windows' samples for a `--model` folder (the Kinetics models'
+    /// sampling rate: 16 frames × 4 = a 64-frame window).
+    public static let huggingFaceTimelineRate = 4
 
     /// Reads a fine-tuning checkpoint. A missing or foreign file, or a checkpoint of another
     /// task, is a `UserError`.
-    public init(checkpoint path: String) throws {
+    public convenience init(checkpoint path: String) throws {
+        try self.init(checkpoint: try readCheckpoint(path), source: path)
+    }
+
+    /// A checkpoint already in memory (`source` names it in messages); `huggingFace`: the
+    /// preprocessing of the Hugging Face folder it was read from.
+    public init(checkpoint ck: Checkpoint, source path: String, huggingFace: HFVideoPreprocessor? = nil) throws {
         self.path = path
-        let ck = try readCheckpoint(path)
+        self.huggingFace = huggingFace
         guard ck.task == "finetune" else {
             throw UserError("\(path): a \(ck.task) checkpoint has no classifier; vmae predict needs a fine-tuning checkpoint (task \"finetune\")")
         }
@@ -87,6 +105,12 @@ public final class Predictor {
         classNames = namesFor(storedClassNames(ck) ?? [], classes: k)
         model = Classifier(cfg.modelConfig(numClasses: k))
         try ModelState.load(model, from: ck, path: path)
+        if let c = huggingFace?.crop {
+            let size = cfg.modelConfig(numClasses: k).img_size
+            if c.height != size || c.width != size {
+                throw UserError("\(path): preprocessor_config.json crops \(c.width)×\(c.height) but the model takes \(size)×\(size) (image_size)")
+            }
+        }
     }
 
     public var classCount: Int { classNames.count }
@@ -105,7 +129,8 @@ public final class Predictor {
 
     /// The frames `indices` of `reader`, short side resized to input_size, crop `crop` of
     /// `crops` along the long side, normalized: [T, C, S, S].
-    func clip(_ reader: VideoReader, indices: [Int], crop: Int, crops: Int) throws -> Tensor {
+    func clip(_ reader: VideoReader, indices: [Int], crop: Int, crops: Int, window: Int = 0) throws -> Tensor {
+        if let hf = huggingFace { return try hfClip(reader, indices: indices, hf, window: window) }
         let o = options
         let short = max(1, min(reader.width, reader.height))
         let s = Double(o.inputSize) / Double(short)
@@ -120,6 +145,26 @@ public final class Predictor {
             ClipTransform.render(rgb: $0.baseAddress!, count: indices.count, width: dw, height: dh, box: box,
                                  outWidth: o.inputSize, outHeight: o.inputSize, mean: o.mean, std: o.std)
         }
+    }
+
+    /// A `--model` folder's clip: the frames at their own size, then transformers' steps; with
+    /// `saveFramesDir`, each frame also as `w<window>-f<index>.png`.
+    func hfClip(_ reader: VideoReader, indices: [Int], _ hf: HFVideoPreprocessor, window: Int) throws -> Tensor {
+        let (w, h) = (reader.width, reader.height)
+        let rgb: [UInt8]
+        do { rgb = try reader.frames(indices, width: w, height: h) } catch let e as VideoError {
+            throw UserError("\(reader.path): cannot decode the video (\(e.kind.rawValue): \(e.reason))")
+        }
+        if let dir = saveFramesDir {
+            do {
+                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+                for (i, f) in indices.enumerated() {
+                    try PNGImage.write(path: dir + String(format: "/w%d-f%06d.png", window, f), width: w, height: h,
+                                       rgb: Array(rgb[(i * w * h * 3)..<((i + 1) * w * h * 3)]))
+                }
+            } catch { throw UserError("--save-frames \(dir): cannot write the frames (\(error))") }
+        }
+        return rgb.withUnsafeBufferPointer { hf.pixels($0.baseAddress!, count: indices.count, width: w, height: h) }
     }
 
     /// Softmax over the classes for each clip, [clips][K] (inference; batches of `batch`).
@@ -153,18 +198,26 @@ public final class Predictor {
     /// (test_num_segment × test_num_crop), softmax averaged, as evaluation does.
     public func videoProbabilities(_ reader: VideoReader) throws -> (probs: [Float], views: Int) {
         let o = options
-        let segs = cfg.finetune.test_num_segment, crops = cfg.finetune.test_num_crop
         var clips: [Tensor] = []
+        if huggingFace != nil {
+            let wins = HFVideoPreprocessor.windowIndices(frameCount: reader.frameCount, count: o.numFrames, windows: windows ?? 1)
+            for (i, idx) in wins.enumerated() { clips.append(try clip(reader, indices: idx, crop: 0, crops: 1, window: i)) }
+            return (average(probabilities(clips)), clips.count)
+        }
+        let segs = windows ?? cfg.finetune.test_num_segment, crops = cfg.finetune.test_num_crop
         var rng = RNG(seed: 0)
         for s in 0..<segs {
             let idx = ClipSampler.frameIndices(frameCount: max(reader.frameCount, 1), numFrames: o.numFrames, rate: o.samplingRate,
                                                sampling: o.sampling, position: segs > 1 ? .view(s, of: segs) : .centre, rng: &rng)
             for c in 0..<crops { clips.append(try clip(reader, indices: idx, crop: c, crops: crops)) }
         }
-        let p = probabilities(clips)
+        return (average(probabilities(clips)), clips.count)
+    }
+
+    func average(_ p: [[Float]]) -> [Float] {
         var avg = [Float](repeating: 0, count: classCount)
         for row in p { for j in 0..<classCount { avg[j] += row[j] / Float(p.count) } }
-        return (avg, clips.count)
+        return avg
     }
 
     /// Slides a dense clip window (num_frames frames sampling_rate apart) along the video,
@@ -174,7 +227,8 @@ public final class Predictor {
         let o = options
         let fps = reader.fps > 0 ? reader.fps : 25
         let n = max(reader.frameCount, 1)
-        let span = o.numFrames * o.samplingRate
+        let rate = huggingFace != nil ? Predictor.huggingFaceTimelineRate : o.samplingRate
+        let span = o.numFrames * rate
         let strideFrames = max(1, Int(((strideSeconds ?? Double(span) / fps) * fps).rounded()))
         var starts: [Int] = []
         let lastStart = max(0, n - span)
@@ -182,16 +236,20 @@ public final class Predictor {
         while s <= lastStart { starts.append(s); s += strideFrames }
         if starts.last! < lastStart { starts.append(lastStart) }
         var rows: [TimelineRow] = []
+        let bar = showProgress && starts.count > 8
+            ? ProgressBar(total: starts.count, label: "timeline " + URL(fileURLWithPath: reader.path).lastPathComponent + ": windows") : nil
         for chunk in Swift.stride(from: 0, to: starts.count, by: 8) {
             let part = Array(starts[chunk..<min(chunk + 8, starts.count)])
             let clips = try part.map { st in
-                try clip(reader, indices: ClipSampler.denseIndices(frameCount: n, numFrames: o.numFrames, rate: o.samplingRate, start: st),
+                try clip(reader, indices: ClipSampler.denseIndices(frameCount: n, numFrames: o.numFrames, rate: rate, start: st),
                          crop: 0, crops: 1)
             }
             for (st, p) in zip(part, probabilities(clips)) {
                 rows.append(TimelineRow(start: Double(st) / fps, end: Double(min(st + span, n)) / fps, best: top(p, k: 1)[0]))
             }
+            bar?.update(rows.count)
         }
+        bar?.finish()
         return (rows, Double(span) / fps, Double(strideFrames) / fps)
     }
 
@@ -222,13 +280,28 @@ public func runPredict(checkpoint: String, videos: [String], topK: Int?, timelin
         guard s > 0, s.isFinite else { throw UserError("--window-stride: must be a positive number of seconds, got \(s)") }
     }
     if let k = topK, k < 1 { throw UserError("--top-k: must be at least 1, got \(k)") }
-    let predictor = try Predictor(checkpoint: checkpoint)
+    try runPredict(predictor: try Predictor(checkpoint: checkpoint), videos: videos, topK: topK, timeline: timeline,
+                   windowStride: windowStride, json: json, write: write)
+}
+
+/// `vmae predict` with a classifier already loaded (a checkpoint, or a `--model` folder).
+/// Over several videos a progress bar (stderr) counts them.
+public func runPredict(predictor: Predictor, videos: [String], topK: Int?, timeline: Bool, windowStride: Double?,
+                       json: Bool, write: (String) -> Void = { print($0, terminator: "") }) throws {
+    guard !videos.isEmpty else { throw UserError("no video given (vmae predict --checkpoint CK.h5 | --model HF_FOLDER  VIDEO…)") }
+    if let s = windowStride {
+        guard timeline else { throw UserError("--window-stride needs --timeline") }
+        guard s > 0, s.isFinite else { throw UserError("--window-stride: must be a positive number of seconds, got \(s)") }
+    }
+    if let k = topK, k < 1 { throw UserError("--top-k: must be at least 1, got \(k)") }
+    if let w = predictor.windows, w < 1 { throw UserError("--windows: must be at least 1, got \(w)") }
     let k = predictor.classCount
     if let t = topK, t > k {
-        throw UserError("--top-k \(t) is larger than the \(k) classes of \(checkpoint)")
+        throw UserError("--top-k \(t) is larger than the \(k) classes of \(predictor.path)")
     }
     for v in videos { _ = try predictor.open(v) }
-    for v in videos {
+    let bar = videos.count > 1 && predictor.showProgress ? ProgressBar(total: videos.count, label: "predict: videos") : nil
+    for (i, v) in videos.enumerated() {
         let p = try predictor.predict(v, topK: topK ?? min(5, k), timeline: timeline, stride: windowStride)
         if json {
             let d = try JSONSerialization.data(withJSONObject: p.jsonObject(), options: [.sortedKeys])
@@ -236,5 +309,7 @@ public func runPredict(checkpoint: String, videos: [String], topK: Int?, timelin
         } else {
             write(p.text())
         }
+        bar?.update(i + 1, detail: URL(fileURLWithPath: v).lastPathComponent)
     }
+    bar?.finish()
 }

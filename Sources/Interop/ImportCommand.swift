@@ -13,7 +13,13 @@ public func runImport(source: String, out: String, task: String?, config: String
     o.numClasses = numClasses
     o.configOut = configOut
     o.seed = seed
+    var bar: ProgressBar?
+    o.progress = { done, total in
+        if bar == nil { bar = ProgressBar(total: total, label: "import: tensors") }
+        bar!.update(done)
+    }
     let report = try WeightImport.run(o)
+    bar?.finish()
     for l in report.lines(out: out) { print(l) }
     if let configOut { print("wrote \(configOut): train from the checkpoint with vmae-train --config \(configOut) --resume \(out) (pretrain) or --set checkpoint.init_from=\(out)") }
 }

@@ -15,6 +15,8 @@ public struct ImportOptions {
     public var config: String?
     public var numClasses: Int?
     public var seed = 0
+    /// Called with (tensors copied, of) while the weights are read and converted.
+    public var progress: ((Int, Int) -> Void)?
     public var configOut: String?
     public init(source: String, out: String? = nil) { self.source = source; self.out = out }
 }
@@ -205,7 +207,8 @@ public enum WeightImport {
                 break
             }
         }
-        for (v, pieces) in copies {
+        for (n, (v, pieces)) in copies.enumerated() {
+            o.progress?(n, copies.count)
             var row = 0
             for (src, rows) in pieces {
                 let t = try files.tensor(src)

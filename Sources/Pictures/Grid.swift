@@ -2,8 +2,10 @@ import Foundation
 
 /// A grid of video frames as one PNG: one row per version of the clip ("original",
 /// "masked", "reconstruction", …) with its label on the left, one column per frame with the
-/// frame's index on top. Small frames are enlarged (nearest neighbour); when the grid would
-/// be wider than `maxWidth`, columns are dropped evenly (first and last frame kept).
+/// frame's index on top. Every frame is shown: small frames are enlarged and, when the grid
+/// would be wider than `maxWidth`, every cell shrinks alike (nearest neighbour). Only when a
+/// cell would be narrower than `minCell` pixels (a clip of 70+ frames in 2000 pixels) are
+/// columns dropped evenly, first and last frame kept; the column headers name the frames shown.
 public enum ReconstructionGrid {
     /// Where things landed.
     public struct Layout: Equatable {
@@ -19,6 +21,8 @@ public enum ReconstructionGrid {
     public static let ink = RGBColor(34, 34, 34)
     public static let faint = RGBColor(110, 110, 110)
     public static let empty = RGBColor(235, 235, 235)
+    /// The narrowest cell before columns are dropped.
+    public static let minCell = 16
 
     /// Draws the grid and writes it to `out` as a PNG; its width never exceeds `maxWidth`
     /// (taken as at least 64). Missing frames (a shorter row) show as empty grey cells.
@@ -57,20 +61,23 @@ public enum ReconstructionGrid {
         let avail = maxWidth - 2 * margin - labelW
 
         // Cell size: enlarge small frames up to ~112 px tall while every column fits;
-        // otherwise drop columns; if not even one fits, shrink the cell.
+        // otherwise shrink every cell until all columns fit; only below `minCell` drop columns
+        // (and if not even one fits, shrink the one cell).
         var cellW = fw, cellH = fh
         var keep = max(nCols, 1)
         func fits(_ cw: Int, _ k: Int) -> Bool { k * cw + (k - 1) * spacing <= avail }
         let maxUp = max(1, 112 / max(fh, 1))
+        let floorW = min(fw, minCell)
         if let f = stride(from: maxUp, through: 1, by: -1).first(where: { fits(fw * $0, keep) }) {
             cellW = fw * f
             cellH = fh * f
+        } else if (avail - (keep - 1) * spacing) / keep >= floorW {
+            cellW = (avail - (keep - 1) * spacing) / keep
+            cellH = max(1, fh * cellW / max(fw, 1))
         } else {
-            keep = max(1, (avail + spacing) / (fw + spacing))
-            if !fits(fw, keep) {
-                cellW = max(1, avail)
-                cellH = max(1, fh * cellW / max(fw, 1))
-            }
+            keep = max(1, (avail + spacing) / (floorW + spacing))
+            cellW = fits(floorW, keep) ? floorW : max(1, avail)
+            cellH = max(1, fh * cellW / max(fw, 1))
         }
         let columns = evenlySpaced(count: nCols, keep: keep)
 

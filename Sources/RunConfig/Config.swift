@@ -112,6 +112,8 @@ public struct TrainConfig: Codable, Equatable {
     }
     public struct Log: Codable, Equatable {
         public var every_steps: Int
+        /// TensorBoard event files in output_dir/tb/ (rank 0).
+        public var tensorboard: Bool
     }
 
     public var task: String
@@ -159,7 +161,7 @@ public struct TrainConfig: Codable, Equatable {
             "finetune": ["freeze_encoder": false, "test_num_segment": 2, "test_num_crop": 3,
                          "mixup": 0.8, "cutmix": 1.0, "mixup_prob": 1.0, "mixup_switch_prob": 0.5,
                          "reprob": 0.25, "aa": "rand-m7-n4-mstd0.5-inc1", "num_sample": 2] as [String: Any],
-            "log": ["every_steps": 10] as [String: Any],
+            "log": ["every_steps": 10, "tensorboard": true] as [String: Any],
         ]
     }
 

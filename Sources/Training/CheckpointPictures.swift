@@ -35,17 +35,22 @@ public final class CheckpointPictures {
     /// Installs the pictures on a trainer: after each pretraining checkpoint, a reconstruction
     /// and the curves.
     public func install(on trainer: Trainer) {
-        trainer.afterCheckpoint = { [self] model, step in self.afterPretrainCheckpoint(model: model, step: step) }
+        trainer.afterCheckpoint = { [self, weak trainer] model, step in
+            self.afterPretrainCheckpoint(model: model, step: step, tensorBoard: trainer?.tensorBoard)
+        }
     }
 
-    /// Writes `recon-STEP.png`, then redraws `curves.png`. Never throws.
-    public func afterPretrainCheckpoint(model: PretrainModel, step: Int) {
+    /// Writes `recon-STEP.png` (and the same picture as TensorBoard's `recon` image), then
+    /// redraws `curves.png`. Never throws.
+    public func afterPretrainCheckpoint(model: PretrainModel, step: Int, tensorBoard: TensorBoardLog? = nil) {
         if let (clip, mask) = fixedClipAndMask(model: model) {
             do {
                 let r = Reconstructor.reconstruct(model: model, clip: clip, mask: mask)
                 let title = String(format: "step %d · validation clip · %@ mask %g%% · masked-pixel MSE %.4f", step,
                                    cfg.mask.type, (cfg.mask.ratio * 1000).rounded() / 10, r.mse)
-                try Reconstructor.draw(r, title: title, out: reconPath(step: step))
+                let picture = Reconstructor.render(r, title: title)
+                tensorBoard?.image("recon", width: picture.width, height: picture.height, rgb: picture.rgb, step: step)
+                try picture.save(path: reconPath(step: step))
             } catch {
                 warn("warning: pictures: cannot write \(reconPath(step: step)): \(error)")
             }

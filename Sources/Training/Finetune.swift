@@ -6,6 +6,7 @@ import ExitStatus
 import Foundation
 import NN
 import Optim
+import Pictures
 import RunConfig
 import TensorCore
 import VideoMAE
@@ -99,7 +100,13 @@ struct FinetuneRunner {
             (val.map { ", evaluating \($0.count) videos × \(views) views after each epoch" } ?? ", no data.val_list: no evaluation"))
 
         StopSignal.install()
-        let progress = Progress(total: total, metricsPath: cfg.output_dir + "/metrics.jsonl", quiet: trainer.quiet, startStep: step)
+        let tensorBoard = trainer.openTensorBoard(startStep: step)
+        trainer.tensorBoard = tensorBoard
+        let progress = Progress(total: total, metricsPath: cfg.output_dir + "/metrics.jsonl", quiet: trainer.quiet, startStep: step,
+                                tensorBoard: tensorBoard)
+        // the smallest of the layer-decayed lrs (the original's min_lr): lr × the smallest scale
+        let decay = LayerDecay(depth: mc.encoder_depth, decay: cfg.optim.layer_decay)
+        let minScale = Double(trainable.map { decay.scale($0.0) }.min() ?? 1)
         defer { progress.finish() }
         var summary = RunSummary(firstStep: step, lastStep: step, totalSteps: total, losses: [])
         let paramVars = trainable.map(\.1)
@@ -124,9 +131,14 @@ struct FinetuneRunner {
         }
         func evaluate(epoch: Int) throws -> Bool {
             guard let evaluator else { return false }
-            let r = try evaluator.run(model, classNames: classNames)
+            let r = try evaluator.run(model, classNames: classNames, progress: evaluationBar(evaluator, quiet: trainer.quiet))
             progress.record(["epoch": epoch, "step": step, "val_loss": r.loss, "val_top1": r.top1, "val_top5": r.top5,
                              "val_videos": r.videos, "val_views": r.views, "eval_s": r.seconds])
+            if let tensorBoard {
+                let picture = ConfusionPicture.render(r.confusion, classNames: classNames,
+                                                      title: String(format: "step %d · top-1 %.2f%% · %d videos", step, r.top1, r.videos))
+                tensorBoard.image("val/confusion", width: picture.width, height: picture.height, rgb: picture.rgb, step: step)
+            }
             if Communicator.world.isWriter { try? r.writeReports(to: cfg.output_dir) }
             let improved = r.top1 > best
             if improved { best = r.top1; bestStep = step }
@@ -184,6 +196,7 @@ struct FinetuneRunner {
             progress.show(step: step, epoch: batch.epoch, loss: lossValue, lr: lr, clipsPerSec: clipsPerSec, force: logNow)
             if logNow {
                 var fields: [String: Any] = ["step": step, "epoch": batch.epoch, "loss": lossValue, "train_acc": trainAcc, "lr": lr,
+                                             "min_lr": lr * minScale,
                                              "weight_decay": wd, "grad_norm": gradNorm, "clips_per_s": clipsPerSec, "step_s": dt,
                                              "data_wait_s": loader.lastWait]
                 if mixing.enabled { fields["mix_lam"] = mix.draw.lam }   // this rank's batch's lam (1: not mixed)
@@ -262,7 +275,7 @@ struct FinetuneRunner {
         say("evaluating \(path) (step \(ck.step)) on \(val.count) videos × \(views) views")
         let evaluator = Evaluator(dataset: val, segments: cfg.finetune.test_num_segment, crops: cfg.finetune.test_num_crop,
                                   batchSize: cfg.optim.batch_size, workers: cfg.data.num_workers, seed: seed)
-        let r = try evaluator.run(model, classNames: classNames)
+        let r = try evaluator.run(model, classNames: classNames, progress: evaluationBar(evaluator, quiet: trainer.quiet))
         do {
             try FileManager.default.createDirectory(atPath: cfg.output_dir, withIntermediateDirectories: true)
         } catch {
@@ -280,6 +293,17 @@ struct FinetuneRunner {
                      r.top1, r.top5, r.loss, r.videos, r.views, r.seconds, cfg.output_dir)) }
         if let report = skippedFilesReport(val) { printErr("warning: \(report)") }
         return RunSummary(firstStep: ck.step, lastStep: ck.step, totalSteps: ck.step, losses: [], checkpoint: path)
+    }
+}
+
+/// The progress of an evaluation pass (views decoded and scored) on rank 0's stderr.
+func evaluationBar(_ e: Evaluator, quiet: Bool) -> (Int, Int) -> Void {
+    var bar: ProgressBar?
+    return { done, total in
+        guard !quiet, Communicator.world.isWriter else { return }
+        if bar == nil { bar = ProgressBar(total: total, label: "eval: views") }
+        bar!.update(done)
+        if done >= total { bar!.finish() }
     }
 }
 

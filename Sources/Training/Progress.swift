@@ -1,14 +1,17 @@
 import Distributed
+import ExitStatus
 import Foundation
 
 /// The run's voice: a live bar on a terminal, plain lines otherwise, and one JSON line per
-/// logged step in `output_dir/metrics.jsonl`. In a data-parallel run only rank 0 has one: on
-/// the other ranks it is silent and writes nothing.
+/// logged step in `output_dir/metrics.jsonl` (and the same numbers as TensorBoard scalars when
+/// the run has a `TensorBoardLog`). In a data-parallel run only rank 0 has one: on the other
+/// ranks it is silent and writes nothing.
 public final class Progress {
     let total: Int
     let isTTY: Bool
     let metrics: FileHandle?
     let quiet: Bool
+    let tensorBoard: TensorBoardLog?
     let start = Date()
     var firstStep: Int?
     var firstTime = Date()
@@ -17,8 +20,9 @@ public final class Progress {
     /// - Parameter startStep: the step the run starts from. Records of later steps (written by
     ///   a run that died after its last checkpoint) and torn lines are dropped from an existing
     ///   file, so that every logged step has exactly one line.
-    public init(total: Int, metricsPath: String?, quiet: Bool = false, startStep: Int? = nil) {
+    public init(total: Int, metricsPath: String?, quiet: Bool = false, startStep: Int? = nil, tensorBoard: TensorBoardLog? = nil) {
         self.total = total
+        self.tensorBoard = tensorBoard
         // under mpirun a rank's stdout is a pseudo-terminal even when mpirun's goes to a log:
         // plain lines there
         self.isTTY = isatty(1) == 1 && !Communicator.world.usesMPI
@@ -42,8 +46,9 @@ public final class Progress {
         }
     }
 
-    /// Appends a record to metrics.jsonl (keys sorted, one line).
+    /// Appends a record to metrics.jsonl (keys sorted, one line), and its numbers to TensorBoard.
     public func record(_ fields: [String: Any]) {
+        tensorBoard?.record(fields)
         guard let metrics else { return }
         var clean: [String: Any] = [:]
         for (k, v) in fields {
@@ -67,12 +72,9 @@ public final class Progress {
         let eta = done > 0 ? elapsed / Double(done) * Double(total - step) : 0
         let vsMean = lastLossVsMean.map { String(format: " (%.3f of mean)", $0) } ?? ""
         let text = String(format: "step %d/%d  epoch %d  loss %.4f%@  lr %.2e  %.2f clips/s  eta %@",
-                          step, total, epoch, loss, vsMean, lr, clipsPerSec, Progress.duration(eta))
+                          step, total, epoch, loss, vsMean, lr, clipsPerSec, ProgressBar.duration(eta))
         if isTTY {
-            let width = 24
-            let filled = total > 0 ? min(width, width * step / total) : width
-            let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
-            print("\r\(bar) \(text)\u{1B}[K", terminator: force ? "\n" : "")
+            print("\r\(ProgressBar.bar(step, of: total)) \(text)\u{1B}[K", terminator: force ? "\n" : "")
             fflush(stdout)
         } else if force {
             print(text)
@@ -88,10 +90,6 @@ public final class Progress {
     public func finish() {
         if isTTY && !quiet { print("") }
         try? metrics?.close()
-    }
-
-    static func duration(_ s: Double) -> String {
-        let t = Int(s.rounded())
-        return t >= 3600 ? String(format: "%dh%02dm", t / 3600, (t % 3600) / 60) : String(format: "%dm%02ds", t / 60, t % 60)
+        tensorBoard?.close()
     }
 }

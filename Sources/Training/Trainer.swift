@@ -96,7 +96,9 @@ public final class Trainer {
             "\(dataset.count) clips, \(perStep)\(loader.stepsPerEpoch) steps/epoch, steps \(step)..<\(end) of \(total)")
 
         StopSignal.install()
-        let progress = Progress(total: total, metricsPath: cfg.output_dir + "/metrics.jsonl", quiet: quiet, startStep: step)
+        tensorBoard = openTensorBoard(startStep: step)
+        let progress = Progress(total: total, metricsPath: cfg.output_dir + "/metrics.jsonl", quiet: quiet, startStep: step,
+                                tensorBoard: tensorBoard)
         defer { progress.finish() }
         var summary = RunSummary(firstStep: step, lastStep: step, totalSteps: total, losses: [])
         let paramVars = params.map(\.1)
@@ -169,7 +171,8 @@ public final class Trainer {
             progress.show(step: step, epoch: epoch, loss: lossValue, lr: lr, clipsPerSec: clipsPerSec, force: logThis,
                           lossVsMean: lossVsMean)
             if logThis {
-                var record: [String: Any] = ["step": step, "epoch": epoch, "loss": lossValue, "lr": lr, "weight_decay": wd,
+                // one parameter group: the smallest lr (the original's min_lr) is the lr
+                var record: [String: Any] = ["step": step, "epoch": epoch, "loss": lossValue, "lr": lr, "min_lr": lr, "weight_decay": wd,
                                              "grad_norm": gradNorm, "clips_per_s": clipsPerSec, "step_s": dt,
                                              "data_wait_s": loader.lastWait, "trivial_loss": trivialLoss,
                                              "loss_vs_mean": lossVsMean ?? Double.nan,
@@ -193,6 +196,17 @@ public final class Trainer {
 
     /// Called after each checkpoint with the model and step (pictures hook in here).
     public var afterCheckpoint: ((PretrainModel, Int) -> Void)?
+
+    /// The run's TensorBoard log (rank 0, `log.tensorboard`), open while `run` runs.
+    public internal(set) var tensorBoard: TensorBoardLog?
+
+    /// Opens `output_dir/tb/` for a run that starts after `startStep`, with the resolved config
+    /// as its first text; nil when `log.tensorboard` is false or on ranks other than 0.
+    func openTensorBoard(startStep: Int) -> TensorBoardLog? {
+        guard cfg.log.tensorboard, let tb = TensorBoardLog(outputDir: cfg.output_dir, startStep: startStep) else { return nil }
+        tb.config(cfg.json(), step: startStep)
+        return tb
+    }
 
     struct Found { let ck: Checkpoint; let path: String }
 

@@ -32,6 +32,42 @@ public enum PNGImage {
         }
     }
 
+    /// The PNG file's bytes for `rgb` (as `write` takes it), made in memory (TensorBoard images).
+    public static func encode(width: Int, height: Int, rgb: [UInt8]) throws -> [UInt8] {
+        guard width > 0, height > 0, width <= 1 << 20, height <= 1 << 20 else {
+            throw VideoError(.invalidArgument, path: "<memory>", "image size \(width)×\(height) is invalid")
+        }
+        let channels: Int
+        switch rgb.count {
+        case width * height * 3: channels = 3
+        case width * height * 4: channels = 4
+        default:
+            throw VideoError(.invalidArgument, path: "<memory>",
+                             "\(rgb.count) bytes are neither \(width)×\(height)×3 (RGB) nor ×4 (RGBA)")
+        }
+        var img = png_image()
+        img.version = vmae_PNG_IMAGE_VERSION()
+        img.width = UInt32(width)
+        img.height = UInt32(height)
+        img.format = channels == 3 ? vmae_PNG_FORMAT_RGB() : vmae_PNG_FORMAT_RGBA()
+        // first call sizes the output, the second fills it
+        var size = 0
+        var out: [UInt8] = []
+        let ok = rgb.withUnsafeBytes { bp -> Int32 in
+            guard png_image_write_to_memory(&img, nil, &size, 0, bp.baseAddress, Int32(width * channels), nil) != 0 else { return 0 }
+            out = [UInt8](repeating: 0, count: size)
+            return out.withUnsafeMutableBytes { ob in
+                png_image_write_to_memory(&img, ob.baseAddress, &size, 0, bp.baseAddress, Int32(width * channels), nil)
+            }
+        }
+        if ok == 0 {
+            let msg = message(&img)
+            png_image_free(&img)
+            throw VideoError(.image, path: "<memory>", "cannot encode PNG: \(msg)")
+        }
+        return Array(out.prefix(size))
+    }
+
     /// Reads a PNG (any bit depth or colour type, converted) as 8-bit RGB, or RGBA with `alpha`.
     public static func read(path: String, alpha: Bool = false) throws -> (width: Int, height: Int, rgb: [UInt8]) {
         var isDir: ObjCBool = false

@@ -25,8 +25,11 @@ struct SynthCommand: ParsableCommand {
 
     func run() throws {
         do {
+            let bar = ProgressBar(total: classes * clipsPerClass, label: "synth: clips")
             let s = try SyntheticVideos.generate(out: out, classes: classes, clipsPerClass: clipsPerClass, size: size,
-                                                 frames: frames, seed: seed, valPerClass: valPerClass)
+                                                 frames: frames, seed: seed, valPerClass: valPerClass,
+                                                 progress: { done, _ in bar.update(done) })
+            bar.finish()
             print(s.description)
         } catch let e as SyntheticVideos.Failure {
             throw UserError(e.message)

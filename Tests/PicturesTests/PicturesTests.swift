@@ -351,26 +351,41 @@ final class PicturesTests: PictureFolderTestCase {
         return RGBFrame(width: w, height: h, rgb: rgb)
     }
 
-    func testGridSubsamplesEvenlyToStayWithinMaxWidth() throws {
+    func testGridShowsEveryFrameOfA16FrameClipWithinMaxWidth() throws {
+        // the quick start's case (issue 18: 15 columns, "frame 7" missing): 16 frames, 3 rows
+        for size in [112, 160, 224] {
+            let clip = (0 ..< 16).map { frame(size, size, seed: $0) }
+            let out = dir + "/grid\(size).png"
+            let layout = try ReconstructionGrid.draw(rows: [clip, clip, clip], labels: ["original", "masked input", "reconstruction"],
+                                                     out: out)
+            XCTAssertLessThanOrEqual(layout.width, 2000)
+            XCTAssertEqual(layout.columns, Array(0 ..< 16), "frames \(size)")
+            XCTAssertEqual(layout.cells.map(\.count), [16, 16, 16])
+            let img = try PNGImage.read(path: out)
+            XCTAssertEqual(img.width, layout.width)
+            XCTAssertEqual(img.height, layout.height)
+            // each cell holds its column's frame, all cells alike (shrunk when 16 do not fit at full size)
+            let g = RGBFrame(width: img.width, height: img.height, rgb: img.rgb)
+            let cw = layout.cells[1][0].width
+            XCTAssertLessThanOrEqual(cw, size)
+            for (j, src) in layout.columns.enumerated() {
+                let cell = layout.cells[1][j]
+                XCTAssertEqual(cell.width, cw)
+                let (x, y) = (cw / 3, cw / 2)
+                XCTAssertEqual(g[cell.x + x, cell.y + y], clip[src][(2 * x + 1) * size / (2 * cw), (2 * y + 1) * size / (2 * cw)])
+            }
+        }
+    }
+
+    func testGridDropsColumnsEvenlyOnlyWhenCellsWouldBeTooNarrow() throws {
         let clip = (0 ..< 16).map { frame(224, 224, seed: $0) }
-        let out = dir + "/grid.png"
-        let layout = try ReconstructionGrid.draw(rows: [clip, clip, clip], labels: ["original", "masked", "reconstruction"],
-                                                 out: out)
-        XCTAssertLessThanOrEqual(layout.width, 2000)
+        let layout = ReconstructionGrid.render(rows: [clip], labels: ["original"], maxWidth: 300).1
+        XCTAssertLessThanOrEqual(layout.width, 300)
         XCTAssertLessThan(layout.columns.count, 16)
         XCTAssertGreaterThanOrEqual(layout.columns.count, 4)
         XCTAssertEqual(layout.columns.first, 0)
         XCTAssertEqual(layout.columns.last, 15)
-        let img = try PNGImage.read(path: out)
-        XCTAssertEqual(img.width, layout.width)
-        XCTAssertEqual(img.height, layout.height)
-        // Each cell holds its column's frame, unscaled.
-        let g = RGBFrame(width: img.width, height: img.height, rgb: img.rgb)
-        for (j, src) in layout.columns.enumerated() {
-            let cell = layout.cells[1][j]
-            XCTAssertEqual(cell.width, 224)
-            XCTAssertEqual(g[cell.x + 17, cell.y + 29], clip[src][17, 29])
-        }
+        XCTAssertEqual(layout.cells[0][0].width, ReconstructionGrid.minCell)
 
         let narrow = try ReconstructionGrid.draw(rows: [clip], labels: ["original"], out: dir + "/narrow.png",
                                                  maxWidth: 700)

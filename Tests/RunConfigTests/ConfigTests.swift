@@ -17,6 +17,22 @@ final class ConfigTests: XCTestCase {
         }
     }
 
+    /// `log.tensorboard`: on by default for both tasks, a boolean, refused otherwise with its path.
+    func testTensorBoardKeyDefaultsOnAndTakesOnlyABoolean() throws {
+        for task in ["pretrain", "finetune"] {
+            XCTAssertTrue(try TrainConfig.load(path: nil, overrides: ["task=\(task)"]).log.tensorboard, task)
+        }
+        XCTAssertFalse(try TrainConfig.load(path: nil, overrides: ["log.tensorboard=false"]).log.tensorboard)
+        for bad in ["log.tensorboard=yes", "log.tensorboard=1", "log.tensorboard=null", "log.tensorboard=[true]"] {
+            XCTAssertThrowsError(try TrainConfig.load(path: nil, overrides: [bad]), bad) { e in
+                XCTAssertTrue("\(e)".contains("log.tensorboard: must be true or false"), "\(bad): \(e)")
+            }
+        }
+        XCTAssertThrowsError(try TrainConfig.load(path: nil, overrides: ["log.tensorbord=true"])) { e in
+            XCTAssertTrue("\(e)".contains("did you mean 'log.tensorboard'"), "\(e)")
+        }
+    }
+
     /// `--set` values: JSON when they parse, else strings; sections made on the way.
     func testOverrides() throws {
         let cfg = try TrainConfig.load(path: nil, overrides: ["optim.lr=3e-4", "optim.betas=[0.9,0.95]", "checkpoint.resume=auto",

@@ -252,6 +252,20 @@ final class VideoIOTests: XCTestCase {
         XCTAssertEqual(rgbOfRGBA.rgb.count, 37 * 23 * 3)
     }
 
+    func testPNGEncodedInMemoryIsTheFilesBytes() throws {
+        var rng = SystemRandomNumberGenerator()
+        let w = 29, h = 17
+        let px = (0..<(w * h * 3)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        let bytes = try PNGImage.encode(width: w, height: h, rgb: px)
+        XCTAssertEqual(Array(bytes.prefix(8)), [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
+        let p = path("mem.png")
+        XCTAssertTrue(FileManager.default.createFile(atPath: p, contents: Data(bytes)))
+        let back = try PNGImage.read(path: p)
+        XCTAssertEqual([back.width, back.height], [w, h])
+        XCTAssertEqual(back.rgb, px)
+        assertThrows([.invalidArgument]) { _ = try PNGImage.encode(width: w, height: h, rgb: [1, 2, 3]) }
+    }
+
     func testPNGErrors() throws {
         assertThrows([.missingFile]) { _ = try PNGImage.read(path: self.path("nope.png")) }
         _ = FileManager.default.createFile(atPath: path("empty.png"), contents: Data())
