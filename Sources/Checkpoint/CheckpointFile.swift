@@ -115,17 +115,18 @@ extension Checkpoint {
                                 epoch: Int(try f.attribute("epoch", as: Int64.self)), config: try f.stringAttribute("config"),
                                 model: [])
             ck.created = (try? f.stringAttribute("created")) ?? ""
+            let limit = f.plausibleElementLimit(elementSize: MemoryLayout<Float>.stride)
             let fileBytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
             func readGroup(_ g: String) throws -> [(String, Tensor)] {
                 guard f.exists(g) else { return [] }
                 return try f.members(of: g).map { n in
                     let shape = try f.shape(of: "\(g)/\(n)")
                     // a damaged header can declare any shape: refuse one the file cannot hold
-                    // (1032:1 is deflate's best ratio) before allocating for it
+                    // before allocating for it
                     var count = 1
                     for d in shape {
                         let (c, o) = count.multipliedReportingOverflow(by: max(d, 0))
-                        guard !o, c <= (1032 * fileBytes + (1 << 20)) / 4 else {
+                        guard !o, c <= limit else {
                             throw CheckpointError(path, "damaged checkpoint (\(g)/\(n) claims shape \(shape), more than the \(fileBytes)-byte file holds)")
                         }
                         count = c

@@ -176,6 +176,9 @@ extension H5Location {
         guard let shape = try file.extent(of: space, abs, what: "dataset '\(shown)'") else {
             throw file.error(.shapeMismatch, abs, "dataset '\(shown)' has no data (null dataspace)")
         }
+        guard let n = h5ElementCount(shape), n <= file.plausibleElementLimit(elementSize: MemoryLayout<T>.stride) else {
+            throw file.error(.shapeMismatch, abs, "dataset '\(shown)' claims shape \(shape), more than the file can hold (damaged file?)")
+        }
         return shape
     }
 

@@ -147,6 +147,18 @@ public final class H5File: H5Location, @unchecked Sendable {
         return fid
     }
 
+    /// The most elements of `elementSize` bytes that one dataset of this file can hold. A damaged
+    /// header can declare any shape; readers refuse one above this before allocating for it.
+    /// 1032:1 is deflate's best ratio, and 1 MiB of slack covers small datasets left at their
+    /// fill value.
+    public func plausibleElementLimit(elementSize: Int) -> Int {
+        var bytes: hsize_t = 0
+        if id >= 0 { _ = withH5 { H5Fget_filesize(id, &bytes) } }
+        let onDisk = Int(clamping: bytes)
+        let (scaled, overflow) = onDisk.multipliedReportingOverflow(by: 1032)
+        return overflow ? Int.max : (scaled + (1 << 20)) / max(elementSize, 1)
+    }
+
     func error(_ kind: HDF5Error.Kind, _ abs: String?, _ message: String, hdf5: Bool = false) -> HDF5Error {
         HDF5Error(kind, file: path, object: abs.map(h5Display), message: message, detail: hdf5 ? h5ErrorText() : nil)
     }

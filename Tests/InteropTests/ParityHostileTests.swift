@@ -82,4 +82,15 @@ final class ParityHostileTests: XCTestCase {
         huge["encoder_depth"] = 64
         refusal(try fixture("huge", config: huge), "more than the")
     }
+
+    /// Found by the fixture fuzz harness: a 27 KB fixture whose dataset declares ~3.6·10^17
+    /// elements; reading it used to ask Swift for that many bytes and abort. The HDF5 layer now
+    /// refuses any dataset larger than its file can hold before allocating.
+    func testAFuzzFoundFixtureDeclaringAHugeDatasetIsRefused() throws {
+        let p = TT.packageRoot + "/Tests/Fixtures/fuzz/fixture-huge-dataset.h5"
+        refusal(p, "more than the file can hold")
+        let r = try TT.run("vmae", ["parity", p], scratch: TT.scratch("parity-huge", self))
+        XCTAssertEqual(r.status, 2, r.stderr)
+        XCTAssertEqual(r.stderrLines.count, 1, r.stderr)
+    }
 }
