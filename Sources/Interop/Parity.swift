@@ -126,7 +126,18 @@ public enum Parity {
                     }
                     decoded = (0..<pshape[0]).map { b in (0..<n).map { d8[b * n + $0] == 0 } }
                 }
-                let mask = Mask(masked: (0..<pshape[0]).map { b in (0..<n).map { m8[b * n + $0] != 0 } }, decoded: decoded)
+                let masked = (0..<pshape[0]).map { b in (0..<n).map { m8[b * n + $0] != 0 } }
+                // Mask demands equal counts per sample (and a decoder map that decodes something)
+                guard Set(masked.map { $0.filter { $0 }.count }).count == 1 else {
+                    throw UserError("\(path): inputs/mask hides a different number of tokens in different samples")
+                }
+                if let decoded {
+                    let counts = Set(decoded.map { $0.filter { $0 }.count })
+                    guard counts.count == 1, counts.first! > 0 else {
+                        throw UserError("\(path): inputs/decoder_mask keeps a different number of tokens per sample, or none")
+                    }
+                }
+                let mask = Mask(masked: masked, decoded: decoded)
                 module = model
                 lossFn = { model.loss(pixels, mask: mask, ctx) }
             case "classify":
