@@ -101,7 +101,7 @@ let package = Package(
         .executableTarget(name: "vmae", dependencies: [
             "Benchmarks", "Inference", "Interop", "ExitStatus", "DataPipeline", "TensorCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: fast),
-        .executableTarget(name: "vmae-train", dependencies: ["Training", "RunConfig", "ExitStatus", .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: fast),
+        .executableTarget(name: "vmae-train", dependencies: ["Training", "ExitStatus", .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: fast),
 
         // Tests: one target per source target; TestSupport holds what several of them share.
         .target(name: "TestSupport", dependencies: ["RunConfig", "VideoMAE", "Checkpoint", "NN", "VideoIO", "TensorCore", "CFFmpeg"], path: "Tests/TestSupport"),

@@ -4,6 +4,14 @@ import Foundation
 import RunConfig
 import TensorCore
 
+/// `vmae-train --config PATH [--set key=value …]`: reads and checks the config (a bad one is a
+/// `UserError`, exit status 2, before any work), then trains as below.
+public func runTraining(configPath: String, overrides: [String], resume: String?, stopAt: Int?, threads: Int?,
+                        evalOnly: Bool, quiet: Bool) throws {
+    let cfg = try TrainConfig.load(path: configPath, overrides: overrides)
+    try runTraining(cfg, resume: resume, stopAt: stopAt, threads: threads, evalOnly: evalOnly, quiet: quiet)
+}
+
 /// What `vmae-train` does once the config is read: print it, train, report.
 ///
 /// Under an MPI launcher (`mpirun -np K vmae-train …`) this process is one rank of a

@@ -1,7 +1,6 @@
 import ArgumentParser
 import ExitStatus
 import Foundation
-import RunConfig
 import Training
 
 /// `vmae-train --config F`: pretraining or fine-tuning driven by one JSON config.
@@ -23,8 +22,8 @@ struct VMAETrain: ParsableCommand {
             guard t > 0 else { throw UserError("--threads: must be positive, got \(t)") }
         }
         if let s = stopAt, s <= 0 { throw UserError("--stop-at: must be positive, got \(s)") }
-        let cfg = try TrainConfig.load(path: config, overrides: sets)
-        try runTraining(cfg, resume: resume, stopAt: stopAt, threads: threads, evalOnly: evalOnly, quiet: quiet)
+        try runTraining(configPath: config, overrides: sets, resume: resume, stopAt: stopAt, threads: threads,
+                        evalOnly: evalOnly, quiet: quiet)
     }
 }
 
