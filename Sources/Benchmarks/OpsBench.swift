@@ -40,29 +40,27 @@ public enum OpsBench {
 
     /// GEMM GFLOP/s at the vit-small/base shapes of a pretraining step.
     public static func gemmRows(reps: Int) -> [Row] {
-        var rows: [Row] = []
-        var rng = RNG(seed: 1)
-        for (m, n, k, what) in gemmShapes {
-            let a = Tensor(uninitialized: [m, k]), b = Tensor(uninitialized: [n, k]), c = Tensor(uninitialized: [m, n])
-            rng.fillUniform(a, low: -1, high: 1); rng.fillUniform(b, low: -1, high: 1)
-            let t = median({ BLAS.gemm(transB: true, m: m, n: n, k: k, a.data, b.data, c.data) }, reps: reps)
-            rows.append(Row(op: "gemm (\(what))", shape: "\(m)x\(k) · \(k)x\(n)", median_ms: t * 1e3,
-                            rate: 2.0 * Double(m * n * k) / t / 1e9, unit: "GFLOP/s"))
-        }
-        return rows
+        timedGemms(reps: reps, label: "gemm") { m, n, k, a, b, c in BLAS.gemm(transB: true, m: m, n: n, k: k, a, b, c) }
     }
 
     /// The same shapes through the bf16 GEMM (conversion of both operands included), when the
     /// CPU has bf16 instructions; empty otherwise.
     public static func bf16GemmRows(reps: Int) -> [Row] {
         guard CPUFeatures.bf16Instructions(CPUFeatures.flags) != nil else { return [] }
+        return timedGemms(reps: reps, label: "gemm bf16") { m, n, k, a, b, c in BLAS.gemmBF16(transB: true, m: m, n: n, k: k, a, b, c) }
+    }
+
+    /// Times `gemm` (C[m, n] = A[m, k] · B[n, k]ᵀ) at each of `gemmShapes` on uniform random operands.
+    private static func timedGemms(reps: Int, label: String,
+                                   _ gemm: (Int, Int, Int, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>,
+                                            UnsafeMutablePointer<Float>) -> Void) -> [Row] {
         var rows: [Row] = []
         var rng = RNG(seed: 1)
         for (m, n, k, what) in gemmShapes {
             let a = Tensor(uninitialized: [m, k]), b = Tensor(uninitialized: [n, k]), c = Tensor(uninitialized: [m, n])
             rng.fillUniform(a, low: -1, high: 1); rng.fillUniform(b, low: -1, high: 1)
-            let t = median({ BLAS.gemmBF16(transB: true, m: m, n: n, k: k, a.data, b.data, c.data) }, reps: reps)
-            rows.append(Row(op: "gemm bf16 (\(what))", shape: "\(m)x\(k) · \(k)x\(n)", median_ms: t * 1e3,
+            let t = median({ gemm(m, n, k, a.data, b.data, c.data) }, reps: reps)
+            rows.append(Row(op: "\(label) (\(what))", shape: "\(m)x\(k) · \(k)x\(n)", median_ms: t * 1e3,
                             rate: 2.0 * Double(m * n * k) / t / 1e9, unit: "GFLOP/s"))
         }
         return rows
