@@ -11,7 +11,7 @@
 //   4  VideoMAE Optim                     the model, masking, targets; AdamW and schedules
 //   3  NN Checkpoint DataPipeline         layers; the checkpoint file; clips from videos
 //   2  Autodiff HDF5 VideoIO Distributed TensorBoard  differentiable ops; HDF5; FFmpeg and PNG; MPI; event files
-//   1  TensorCore ExitStatus              arrays, kernels, BLAS; UserError and exit statuses
+//   1  TensorCore ExitStatus ChildProcess  arrays, kernels, BLAS; UserError and exit statuses; a child process with a deadline
 //   0  CBLAS CDNNL CHDF5 CFFmpeg CPNG CMPI ArgumentParser SwiftProtobuf   system libraries and the two packages
 // layers:end
 import PackageDescription
@@ -61,7 +61,9 @@ let package = Package(
         .target(name: "Optim", dependencies: ["Autodiff", "TensorCore"], swiftSettings: fast),
 
         // Files.
-        .target(name: "HDF5", dependencies: ["CHDF5"]),
+        .target(name: "HDF5", dependencies: ["CHDF5", "ChildProcess"]),
+        // A copy of this executable (or another program) run as a child with a deadline.
+        .target(name: "ChildProcess", dependencies: []),
         .target(name: "Checkpoint", dependencies: ["HDF5", "TensorCore"]),
         .target(name: "VideoIO", dependencies: ["CFFmpeg", "CPNG"], swiftSettings: fast),
         .target(name: "DataPipeline", dependencies: ["VideoIO", "TensorCore"], swiftSettings: fast),
@@ -99,15 +101,16 @@ let package = Package(
         ], swiftSettings: fast),
 
         .executableTarget(name: "vmae", dependencies: [
-            "Benchmarks", "Inference", "Interop", "ExitStatus", "DataPipeline", "TensorCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Benchmarks", "Inference", "Interop", "ExitStatus", "DataPipeline", "Checkpoint", "HDF5", "TensorCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: fast),
-        .executableTarget(name: "vmae-train", dependencies: ["Training", "ExitStatus", .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: fast),
+        .executableTarget(name: "vmae-train", dependencies: ["Training", "ExitStatus", "Checkpoint", "HDF5", .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: fast),
 
         // Tests: one target per source target; TestSupport holds what several of them share.
         .target(name: "TestSupport", dependencies: ["RunConfig", "VideoMAE", "Checkpoint", "NN", "VideoIO", "TensorCore", "CFFmpeg"], path: "Tests/TestSupport"),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
         .testTarget(name: "AutodiffTests", dependencies: ["Autodiff", "TensorCore"]),
-        .testTarget(name: "HDF5Tests", dependencies: ["HDF5", "CHDF5"]),
+        .testTarget(name: "HDF5Tests", dependencies: ["HDF5", "CHDF5", "ChildProcess"]),
+        .testTarget(name: "ChildProcessTests", dependencies: ["ChildProcess"]),
         .testTarget(name: "TensorBoardTests", dependencies: ["TensorBoard"]),
         .testTarget(name: "VideoIOTests", dependencies: ["VideoIO", "TestSupport"]),
         .testTarget(name: "OptimTests", dependencies: ["Optim", "Autodiff", "TensorCore"]),

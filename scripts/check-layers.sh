@@ -24,7 +24,7 @@ TABLE='
 4  VideoMAE Optim
 3  NN Checkpoint DataPipeline
 2  Autodiff HDF5 VideoIO Distributed TensorBoard
-1  TensorCore ExitStatus
+1  TensorCore ExitStatus ChildProcess
 0  CBLAS CDNNL CHDF5 CFFmpeg CPNG CMPI ArgumentParser SwiftProtobuf
 '
 

@@ -1,12 +1,19 @@
 // libFuzzer harness: an HDF5 checkpoint from anywhere (the bytes go to a file, opened as
-// `--resume` and `vmae inspect` open one: Checkpoint.read, tensors included).
-// Properties: every HDF5 object opened is closed again; a bad file is a one-line CheckpointError; never a trap.
+// `--resume` and `vmae inspect` open one: Checkpoint.read, tensors included, through
+// HDF5Isolation's child process as in vmae and vmae-train, with a 3 s deadline).
+// Properties: every HDF5 object opened is closed again; a bad file is a one-line CheckpointError
+// (a file that crashes or hangs libhdf5 in the child included); never a trap, never a hang.
 import Checkpoint
 import Foundation
 import FuzzDriver
 import HDF5
 
-@main struct Main { static func main() { runFuzzer(fuzzOne) } }
+@main struct Main {
+    static func main() {
+        HDF5Isolation.serveOrEnable(readers: [Checkpoint.isolatedReader], timeout: 3)
+        runFuzzer(fuzzOne)
+    }
+}
 
 let path = scratchFolder("checkpoint") + "/checkpoint-00000001.h5"
 

@@ -52,6 +52,32 @@ static inline herr_t vmae_h5_object_info(hid_t loc, const char *name, int *type,
     return 0;
 }
 
+// Where the object at `name` lives: its file's number and its address (1.10) or a hash of its
+// token (1.12+). Two links to one object give the same pair. Returns <0 on failure.
+static inline herr_t vmae_h5_object_identity(hid_t loc, const char *name, unsigned long *fileno, unsigned long long *addr) {
+#if H5_VERSION_GE(1, 12, 0)
+    H5O_info2_t info;
+    herr_t st = H5Oget_info_by_name3(loc, name, &info, H5O_INFO_BASIC, H5P_DEFAULT);
+    if (st < 0) return st;
+    unsigned long long h = 1469598103934665603ULL;
+    const unsigned char *b = (const unsigned char *)&info.token;
+    for (size_t i = 0; i < sizeof info.token; i++) { h ^= b[i]; h *= 1099511628211ULL; }
+    *addr = h;
+#elif H5_VERSION_GE(1, 10, 3)
+    H5O_info_t info;
+    herr_t st = H5Oget_info_by_name2(loc, name, &info, H5O_INFO_BASIC, H5P_DEFAULT);
+    if (st < 0) return st;
+    *addr = (unsigned long long)info.addr;
+#else
+    H5O_info_t info;
+    herr_t st = H5Oget_info_by_name(loc, name, &info, H5P_DEFAULT);
+    if (st < 0) return st;
+    *addr = (unsigned long long)info.addr;
+#endif
+    *fileno = (unsigned long)info.fileno;
+    return 0;
+}
+
 // Use file locking when the file system supports it, silently skip it when it does not.
 static inline herr_t vmae_h5_set_file_locking(hid_t fapl, int use, int ignore_when_disabled) {
 #if H5_VERSION_GE(1, 10, 7)

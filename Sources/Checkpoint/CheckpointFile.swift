@@ -96,12 +96,19 @@ extension Checkpoint {
         }
     }
 
+    /// The checkpoint reader as the child process of `HDF5Isolation` runs it: `read` whole, so a
+    /// file that crashes or hangs libhdf5 in this reader does it there first (an executable
+    /// that opens checkpoints names it in `HDF5Isolation.serveOrEnable`).
+    public static let isolatedReader = IsolatedReader(name: "checkpoint") { _ = try Checkpoint.read($0) }
+
     /// Reads a checkpoint, checking that it is one. A missing, foreign or damaged file is a
     /// `CheckpointError` naming the path and the reason.
     public static func read(_ path: String, tensors: Bool = true) throws -> Checkpoint {
         guard FileManager.default.fileExists(atPath: path) else { throw CheckpointError(path, "no such file") }
         let f: H5File
-        do { f = try H5File.open(path) } catch { throw CheckpointError(path, "not a readable HDF5 file (\(error))") }
+        do { f = try H5File.open(path, checkedAs: Checkpoint.isolatedReader.name) } catch let e as HDF5Error where e.kind == .damaged {
+            throw CheckpointError(path, e.message)
+        } catch { throw CheckpointError(path, "not a readable HDF5 file (\(error))") }
         defer { try? f.close() }
         do {
             guard f.hasAttribute("format"), try f.stringAttribute("format") == Checkpoint.format else {

@@ -113,6 +113,11 @@ extension H5Location {
                 throw file.error(.wrongDType, abs, "\(what) is \(H5DType.of(type: ftype)), not a string")
             }
             if n == 0 { return [] }
+            // a damaged header can declare any shape or string size: refuse what the file cannot hold
+            let stringBytes = H5Tis_variable_str(ftype) > 0 ? MemoryLayout<UnsafeMutablePointer<CChar>?>.stride : max(H5Tget_size(ftype), 1)
+            guard n <= file.plausibleElementLimit(elementSize: stringBytes) else {
+                throw file.error(.shapeMismatch, abs, "\(what) claims shape \(shape), more than the file can hold (damaged file?)")
+            }
             let memType = H5Tcopy(vmae_H5T_C_S1())
             guard memType >= 0 else { throw file.error(.io, abs, "reading \(what) failed", hdf5: true) }
             defer { H5Tclose(memType) }
@@ -175,6 +180,9 @@ extension H5Location {
             guard let shape else { return [] }
             let n = h5ElementCount(shape) ?? 0
             if n == 0 { return [] }
+            guard n <= file.plausibleElementLimit(elementSize: MemoryLayout<T>.stride) else {
+                throw file.error(.shapeMismatch, abs, "\(what) claims shape \(shape), more than the file can hold (damaged file?)")
+            }
             return try [T](unsafeUninitializedCapacity: n) { buf, initialized in
                 initialized = 0
                 guard H5Aread(a, T.h5MemoryType, buf.baseAddress!) >= 0 else {

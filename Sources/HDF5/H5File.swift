@@ -56,7 +56,19 @@ public final class H5File: H5Location, @unchecked Sendable {
 
     /// Opens an existing file, read-only unless `writable`.
     /// A missing file, an empty or non-HDF5 file, or a damaged/truncated one is a thrown error.
-    public static func open(_ path: String, writable: Bool = false) throws -> H5File {
+    /// Where the executable turned `HDF5Isolation` on, a child process first reads the file
+    /// with the reader named `checkedAs` (one of the executable's `IsolatedReader`s; by default
+    /// `HDF5Isolation.walk`, everything in it); a file that crashes or hangs libhdf5 there is an
+    /// error of kind `.damaged`.
+    public static func open(_ path: String, writable: Bool = false,
+                            checkedAs reader: String = HDF5Isolation.walkReader) throws -> H5File {
+        try checkPlainFile(path)
+        try HDF5Isolation.check(path, reader: reader)
+        return try openInProcess(path, writable: writable)
+    }
+
+    /// A missing path, a folder or an empty file is refused before libhdf5 sees it.
+    private static func checkPlainFile(_ path: String) throws {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
             throw HDF5Error(.fileNotFound, file: path, message: "no such file")
@@ -68,6 +80,11 @@ public final class H5File: H5Location, @unchecked Sendable {
            size.intValue == 0 {
             throw HDF5Error(.notHDF5, file: path, message: "empty file, not an HDF5 file")
         }
+    }
+
+    /// `open` without the child process (the child's own open, and where isolation is off).
+    static func openInProcess(_ path: String, writable: Bool = false) throws -> H5File {
+        try checkPlainFile(path)
         return try withH5 {
             let fapl = makeFileAccess()
             defer { if fapl >= 0 { H5Pclose(fapl) } }

@@ -45,6 +45,8 @@ public struct HDF5Error: Error, CustomStringConvertible, Equatable, Sendable {
         case invalidArgument
         /// HDF5 reported a failure while reading or writing.
         case io
+        /// Reading the file crashed or hung libhdf5 (in the child process of `HDF5Isolation`).
+        case damaged
     }
 
     public let kind: Kind

@@ -78,9 +78,16 @@ public enum Parity {
 
     public static func run(_ path: String) throws -> Report { try run(path, tolerances: .fp32) }
 
+    /// The fixture reader as the child process of `HDF5Isolation` runs it: the whole replay
+    /// (fixtures are small), so that every read of the fixture happens there first, in the same
+    /// order and interleaved with the same work as here (`vmae parity` names it in main).
+    public static let isolatedReader = IsolatedReader(name: "fixture") { _ = try Parity.run($0) }
+
     static func run(_ path: String, tolerances tol: Tolerances) throws -> Report {
         let f: H5File
-        do { f = try H5File.open(path) } catch { throw UserError("\(path): not a readable HDF5 file (\(error))") }
+        do { f = try H5File.open(path, checkedAs: Parity.isolatedReader.name) } catch let e as HDF5Error where e.kind == .damaged {
+            throw UserError("\(path): \(e.message)")
+        } catch { throw UserError("\(path): not a readable HDF5 file (\(error))") }
         defer { try? f.close() }
         guard f.hasAttribute("format"), (try? f.stringAttribute("format")) == "vmae-parity-fixture" else {
             throw UserError("\(path): not a vmae parity fixture (no format=\"vmae-parity-fixture\" attribute)")

@@ -2,6 +2,8 @@ import ArgumentParser
 import ExitStatus
 import Foundation
 import Training
+import HDF5
+import Checkpoint
 
 /// `vmae-train --config F`: pretraining or fine-tuning driven by one JSON config.
 struct VMAETrain: ParsableCommand {
@@ -27,4 +29,8 @@ struct VMAETrain: ParsableCommand {
     }
 }
 
+// A damaged HDF5 file must not crash or hang this process: every HDF5 file is read first by a
+// child copy of this executable with the reader that will read it here (this line runs it,
+// when the process is that child).
+HDF5Isolation.serveOrEnable(readers: [Checkpoint.isolatedReader])
 runCommandLine(VMAETrain.self)

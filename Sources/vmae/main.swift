@@ -1,5 +1,8 @@
 import ArgumentParser
 import ExitStatus
+import HDF5
+import Checkpoint
+import Interop
 
 /// `vmae`: the tool box around training — benchmarks, parity with PyTorch, inspection, data.
 struct VMAE: ParsableCommand {
@@ -9,4 +12,8 @@ struct VMAE: ParsableCommand {
         subcommands: [BenchCommand.self, ParityCommand.self, InspectCommand.self, DataCommand.self, PredictCommand.self, ReconstructCommand.self, TokensCommand.self, ImportCommand.self, ExportCommand.self])
 }
 
+// A damaged HDF5 file must not crash or hang this process: every HDF5 file is read first by a
+// child copy of this executable with the reader that will read it here (this line runs it,
+// when the process is that child).
+HDF5Isolation.serveOrEnable(readers: [Checkpoint.isolatedReader, Parity.isolatedReader])
 runCommandLine(VMAE.self)
