@@ -54,8 +54,23 @@ public final class CheckpointPictures {
             } catch {
                 warn("warning: pictures: cannot write \(reconPath(step: step)): \(error)")
             }
+            pruneRecons(keeping: step)
         }
         CheckpointPictures.redrawCurves(outputDir: cfg.output_dir, warn: warn)
+    }
+
+    /// Removes each `recon-STEP.png` whose `checkpoint-STEP.h5` is gone (pruned by keep_last),
+    /// but the one of `step`: the pictures follow their checkpoints, so a long run keeps
+    /// keep_last of them, not one per checkpoint ever written (TensorBoard's `recon` image keeps
+    /// every one, in the event file).
+    func pruneRecons(keeping step: Int) {
+        let dir = cfg.output_dir
+        for n in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] {
+            guard n.hasPrefix("recon-"), n.hasSuffix(".png"), n.count == "recon-00000000.png".count,
+                  let s = Int(n.dropFirst("recon-".count).dropLast(".png".count)), s != step,
+                  !FileManager.default.fileExists(atPath: dir + String(format: "/checkpoint-%08d.h5", s)) else { continue }
+            try? FileManager.default.removeItem(atPath: dir + "/" + n)
+        }
     }
 
     /// Redraws `output_dir/curves.png` from `output_dir/metrics.jsonl`. Never throws: a failure

@@ -26,6 +26,22 @@ final class CheckpointPicturesTests: PictureFolderTestCase {
         XCTAssertEqual(curves.height, 800)
     }
 
+    /// keep_last 2 over 5 checkpoints: each recon picture goes with its checkpoint, so the
+    /// folder ends with the two of the kept checkpoints; a stray recon-STEP.png of a checkpoint
+    /// that is gone (an earlier run's) goes at the next checkpoint, other files stay.
+    func testReconPicturesFollowTheirCheckpoints() throws {
+        let cfg = try tinyConfig(["checkpoint.every_steps=1", "checkpoint.keep_last=2", "optim.max_steps=5"])
+        try FileManager.default.createDirectory(atPath: cfg.output_dir, withIntermediateDirectories: true)
+        for n in ["recon-00000099.png", "recon-notes.png", "recon-1.png"] {
+            FileManager.default.createFile(atPath: cfg.output_dir + "/" + n, contents: Data([1]))
+        }
+        try runTraining(cfg, resume: nil, stopAt: nil, threads: nil, evalOnly: false, quiet: true)
+        let files = try FileManager.default.contentsOfDirectory(atPath: cfg.output_dir)
+        XCTAssertEqual(files.filter { $0.hasPrefix("checkpoint-") }.sorted(), ["checkpoint-00000004.h5", "checkpoint-00000005.h5"])
+        XCTAssertEqual(files.filter { $0.hasPrefix("recon-") }.sorted(),
+                       ["recon-00000004.png", "recon-00000005.png", "recon-1.png", "recon-notes.png"])
+    }
+
     func testPictureFailuresNeverStopTraining() throws {
         // A val list that does not exist: no reconstructions (one warning), curves still drawn,
         // training finishes.
