@@ -220,6 +220,7 @@ struct FinetuneRunner {
             }
             if (regular || epochDone) && Communicator.world.isWriter {
                 CheckpointPictures.redrawCurves(outputDir: cfg.output_dir)  // never throws; warns on failure
+                HeapTrim.release()
             }
             if StopSignal.requested { summary.stoppedBySignal = true; break }
         }

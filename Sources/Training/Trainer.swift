@@ -123,6 +123,7 @@ public final class Trainer {
             lastSaved = store.path(step: step)
             progress.say("saved \(lastSaved!)")
             afterCheckpoint?(model, step)
+            HeapTrim.release()
         }
 
         // ---- the loop --------------------------------------------------------------------
