@@ -108,6 +108,9 @@ extension Checkpoint {
         let f: H5File
         do { f = try H5File.open(path, checkedAs: Checkpoint.isolatedReader.name) } catch let e as HDF5Error where e.kind == .damaged {
             throw CheckpointError(path, e.message)
+        } catch let e as HDF5Error where e.kind == .refused {
+            // the child's Checkpoint.read threw: its CheckpointError, "PATH: reason"
+            throw CheckpointError(path, e.message.hasPrefix(path + ": ") ? String(e.message.dropFirst(path.count + 2)) : e.message)
         } catch { throw CheckpointError(path, "not a readable HDF5 file (\(error))") }
         defer { try? f.close() }
         do {

@@ -52,11 +52,35 @@ public enum ChildProcess {
     /// default signal handling and an empty signal mask. Environment: this process's, plus `environment`.
     public static func run(_ executable: String = selfExecutable, arguments: [String], timeout: Double,
                            environment: [String: String] = [:]) -> ChildEnd {
+        run(executable, arguments: arguments, timeout: timeout, environment: environment, capture: false).end
+    }
+
+    /// `run`, with the child's stdout handed back (its first 64 KB; a pipe, so the child should
+    /// write little: a one-line answer).
+    public static func runCapturing(_ executable: String = selfExecutable, arguments: [String], timeout: Double,
+                                    environment: [String: String] = [:]) -> (end: ChildEnd, output: String) {
+        run(executable, arguments: arguments, timeout: timeout, environment: environment, capture: true)
+    }
+
+    static func run(_ executable: String, arguments: [String], timeout: Double, environment: [String: String],
+                    capture: Bool) -> (end: ChildEnd, output: String) {
+        var pipeFDs: [Int32] = [-1, -1]
+        if capture {
+            guard pipe(&pipeFDs) == 0 else { return (.notStarted(errno), "") }
+            // the parent's ends must not leak into other children
+            _ = fcntl(pipeFDs[0], F_SETFD, FD_CLOEXEC)
+            _ = fcntl(pipeFDs[1], F_SETFD, FD_CLOEXEC)
+        }
+        defer { for fd in pipeFDs where fd >= 0 { close(fd) } }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         for fd: Int32 in [0, 1, 2] {
-            posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0)
+            if fd == 1 && capture {
+                posix_spawn_file_actions_adddup2(&actions, pipeFDs[1], 1)
+            } else {
+                posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0)
+            }
         }
         var attr = posix_spawnattr_t()
         posix_spawnattr_init(&attr)
@@ -80,8 +104,21 @@ public enum ChildProcess {
 
         var pid: pid_t = 0
         let rc = posix_spawn(&pid, executable, &actions, &attr, &cargs, &cenv)
-        guard rc == 0 else { return .notStarted(rc) }
-        return wait(pid, timeout: timeout)
+        guard rc == 0 else { return (.notStarted(rc), "") }
+        if capture { close(pipeFDs[1]); pipeFDs[1] = -1 }
+        let end = wait(pid, timeout: timeout)
+        guard capture else { return (end, "") }
+        // the child is gone, so its end of the pipe is closed: read to EOF, without blocking
+        // on a grandchild that might hold a copy
+        _ = fcntl(pipeFDs[0], F_SETFL, O_NONBLOCK)
+        var bytes: [UInt8] = []
+        var buf = [UInt8](repeating: 0, count: 4096)
+        while bytes.count < 65536 {
+            let n = read(pipeFDs[0], &buf, buf.count)
+            if n <= 0 { break }
+            bytes += buf[0..<n]
+        }
+        return (end, String(decoding: bytes, as: UTF8.self))
     }
 
     /// Waits for `pid` up to `timeout` seconds (polling: 1 ms at first, then up to 20 ms apart);

@@ -31,6 +31,8 @@ public enum HDF5Isolation {
     public static let childCommand = "__vmae-check-hdf5"
     /// The reader of an open that names none: `walk`.
     public static let walkReader = "walk"
+    /// The child's status when its reader threw (the error's text on its stdout).
+    static let refusedStatus: Int32 = 3
 
     /// Where the child comes from and how long it may take (nil: `deadline(bytes:)`'s rule).
     struct Settings { var executable: String; var timeout: Double? }
@@ -54,8 +56,19 @@ public enum HDF5Isolation {
         if a.count == 5, a[1] == childCommand {
             let (reader, path) = (a[3], a[4])
             ChildProcess.becomeChild(of: pid_t(a[2]) ?? 0, seconds: deadline(forFileAt: path, timeout: timeout) + 1)
-            if let r = self.readers[reader] { try? r.read(path) } else { walk(path) }
-            _exit(0)  // no atexit work, no leak report: the child's answer is only "survived"
+            if let r = self.readers[reader] {
+                do { try r.read(path) } catch {
+                    // the reader refused the file: its message is the answer (status 3), and the
+                    // parent does not open the file at all — a failed read can leave libhdf5's own
+                    // state damaged (fuzzing found a use-after-free in a second read of such a file)
+                    let text = String("\(error)".prefix(4000)) + "\n"
+                    _ = text.withCString { write(1, $0, strlen($0)) }
+                    _exit(refusedStatus)
+                }
+            } else {
+                walk(path)
+            }
+            _exit(0)  // no atexit work, no leak report
         }
         enable(executable: executable, timeout: timeout)
     }
@@ -78,19 +91,23 @@ public enum HDF5Isolation {
         return 60 + Double(bytes) / 10e6
     }
 
-    /// Runs the child's `reader` on `path`, when the check is on; throws `.damaged` when it did not come
-    /// back with status 0. A child that cannot be started (no /proc, no processes left) leaves
+    /// Runs the child's `reader` on `path`, when the check is on; throws `.refused` with the
+    /// reader's own message when the reader threw there (the file is then not opened here at
+    /// all), `.damaged` when the child crashed or hung. A child that cannot be started (no /proc, no processes left) leaves
     /// the file to the in-process reader, as without the check. `VMAE_HDF5_CHECK_SECONDS=off`
     /// turns the check off (to measure what it costs).
     static func check(_ path: String, reader: String) throws {
         guard let s = settings, ProcessInfo.processInfo.environment["VMAE_HDF5_CHECK_SECONDS"] != "off" else { return }
         let t = deadline(forFileAt: path, timeout: s.timeout)
         let start = Date()
-        let end = ChildProcess.run(s.executable, arguments: [childCommand, "\(getpid())", reader, path], timeout: t,
-                                   environment: ["OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"])
+        let (end, output) = ChildProcess.runCapturing(s.executable, arguments: [childCommand, "\(getpid())", reader, path],
+                                                      timeout: t, environment: ["OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"])
         lastCheckSeconds = Date().timeIntervalSince(start)
+        let answer = output.trimmingCharacters(in: .newlines)
         switch end {
         case .exited(0), .notStarted: return
+        case .exited(refusedStatus) where !answer.isEmpty:
+            throw HDF5Error(.refused, file: path, message: answer)
         case .timedOut:
             throw HDF5Error(.damaged, file: path, message: "damaged HDF5 file: the HDF5 library hung reading it (\(end), in a separate process)")
         case .signaled, .exited:

@@ -47,6 +47,9 @@ public struct HDF5Error: Error, CustomStringConvertible, Equatable, Sendable {
         case io
         /// Reading the file crashed or hung libhdf5 (in the child process of `HDF5Isolation`).
         case damaged
+        /// The reader refused the file in the child process of `HDF5Isolation`; `message` is the
+        /// reader's own error text (which starts with the path when the reader's does).
+        case refused
     }
 
     public let kind: Kind

@@ -87,6 +87,8 @@ public enum Parity {
         let f: H5File
         do { f = try H5File.open(path, checkedAs: Parity.isolatedReader.name) } catch let e as HDF5Error where e.kind == .damaged {
             throw UserError("\(path): \(e.message)")
+        } catch let e as HDF5Error where e.kind == .refused {
+            throw UserError(e.message)  // the child's Parity.run threw this UserError
         } catch { throw UserError("\(path): not a readable HDF5 file (\(error))") }
         defer { try? f.close() }
         guard f.hasAttribute("format"), (try? f.stringAttribute("format")) == "vmae-parity-fixture" else {

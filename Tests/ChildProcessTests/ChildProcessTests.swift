@@ -9,6 +9,15 @@ final class ChildProcessTests: XCTestCase {
         XCTAssertEqual(ChildProcess.run("/bin/sh", arguments: ["-c", "exit 3"], timeout: 10), .exited(3))
     }
 
+    func testTheChildsStdoutCanBeCaptured() {
+        let (end, out) = ChildProcess.runCapturing("/bin/sh", arguments: ["-c", "echo one line; echo to stderr >&2; exit 3"], timeout: 10)
+        XCTAssertEqual(end, .exited(3))
+        XCTAssertEqual(out, "one line\n")
+        let (late, none) = ChildProcess.runCapturing("/bin/sleep", arguments: ["30"], timeout: 0.3)
+        XCTAssertEqual(late, .timedOut(0.3))
+        XCTAssertEqual(none, "")
+    }
+
     func testACrashIsReportedAsItsSignal() {
         let end = ChildProcess.run("/bin/sh", arguments: ["-c", "kill -SEGV $$"], timeout: 10)
         XCTAssertEqual(end, .signaled(SIGSEGV))

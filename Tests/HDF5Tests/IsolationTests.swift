@@ -57,6 +57,19 @@ final class IsolationTests: HDF5TestCase {
         XCTAssertTrue(e?.message.contains("crashed reading it (exited with status 1") ?? false, "\(String(describing: e))")
     }
 
+    /// The reader threw in the child (status 3, its message on stdout): that message is the
+    /// answer, and the file is not opened in this process.
+    func testAReaderThatRefusedTheFileInTheChildIsItsOwnMessage() throws {
+        let p = try makeFile()
+        HDF5Isolation.enable(executable: try child("echo \"$4: not what I read\"; exit 3"), timeout: 10)
+        let e = expectError(.refused) { _ = try H5File.open(p, checkedAs: "some-reader") }
+        XCTAssertEqual(e?.message, "\(p): not what I read")
+        XCTAssertEqual(H5File.openObjects, 0)
+        // status 3 without a message is no answer: a crash
+        HDF5Isolation.enable(executable: try child("exit 3"), timeout: 10)
+        expectError(.damaged) { _ = try H5File.open(p, checkedAs: "some-reader") }
+    }
+
     func testAChildThatHangsIsKilledAtItsDeadline() throws {
         let p = try makeFile()
         HDF5Isolation.enable(executable: try child("exec sleep 30"), timeout: 0.5)

@@ -71,6 +71,22 @@ final class DamagedHDF5Tests: XCTestCase {
         }
     }
 
+    /// A file the checkpoint reader refuses (an attribute that does not read) after a read that
+    /// leaves libhdf5 with freed memory it later uses (AddressSanitizer: heap-use-after-free
+    /// in a second read in the same process, found by the isolated checkpoint harness): the
+    /// child's refusal is the answer, word for word the reader's own, and the file is never
+    /// opened in the process that goes on.
+    func testARefusalInTheChildIsTheReadersOwnLine() throws {
+        let input = Self.dir + "/checkpoint-refused-use-after-free.h5"
+        var inProcess = ""
+        XCTAssertThrowsError(try Checkpoint.read(input)) { inProcess = "\($0)" }
+        XCTAssertTrue(inProcess.contains("reading attribute 'config' of '/' failed"), inProcess)
+        let root = TT.scratch("refused", self)
+        let r = try TT.run("vmae", ["inspect", input], scratch: root)
+        XCTAssertEqual(r.status, 2, r.stderr)
+        XCTAssertEqual(r.stderrLines, ["error: " + inProcess])
+    }
+
     /// A damaged newest checkpoint in output_dir: `--resume auto` passes over it with one
     /// warning line and resumes from the one before; nothing is lost.
     func testResumeAutoPassesOverADamagedNewestCheckpoint() throws {
