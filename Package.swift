@@ -97,7 +97,7 @@ let package = Package(
         ], swiftSettings: fast),
         // vmae bench (step, ops, data, attention) and vmae tokens.
         .target(name: "Benchmarks", dependencies: [
-            "Training", "Pictures", "ExitStatus", "VideoMAE", "Optim", "DataPipeline", "NN", "Autodiff", "TensorCore",
+            "Training", "RunConfig", "Pictures", "ExitStatus", "VideoMAE", "Optim", "DataPipeline", "NN", "Autodiff", "TensorCore",
         ], swiftSettings: fast),
 
         .executableTarget(name: "vmae", dependencies: [

@@ -1,6 +1,8 @@
 import ExitStatus
 import Foundation
+import RunConfig
 import TensorCore
+import VideoMAE
 
 // What `vmae bench step|ops|data|attention` and `vmae tokens` do once their arguments are
 // parsed: run, then print (JSON lines with sorted keys, or a table).
@@ -23,6 +25,29 @@ public func runStepBench(preset: String, frames: Int, size: Int, batch: Int, ste
                                    profile: profile, precision: prec, decoderRatio: decoderRatio)
     if let p {
         print(p.table(title: "profile: \(preset) \(frames)×\(size) b\(batch), \(precision), \(Threads.count) threads, \(steps) steps"))
+    }
+    print(try jsonLine(r))
+}
+
+/// `vmae bench step --config FILE`: the step of a pretraining config's own model, frames, size,
+/// batch (`optim.batch_size`), mask (type, ratio, decoder ratio) and precision, on random input.
+public func runStepBench(configPath: String, overrides: [String], steps: Int, threads: Int?, profile: Bool) throws {
+    if let t = threads { Threads.configure(t) }
+    let cfg = try TrainConfig.load(path: configPath, overrides: overrides)
+    guard cfg.task == "pretrain" else { throw UserError("\(configPath): --config needs a pretraining config (task is \"\(cfg.task)\")") }
+    let c = cfg.modelConfig(numClasses: 1)  // no head in pretraining
+    guard let prec = Precision(rawValue: cfg.optim.precision ?? "fp32"), let mt = MaskType(rawValue: cfg.mask.type) else {
+        throw UserError("\(configPath): optim.precision or mask.type is not one vmae knows")
+    }
+    let was = BLAS.precision
+    if let why = BLAS.setPrecision(prec) { throw UserError("\(configPath): optim.precision \(prec.rawValue): \(why)") }
+    defer { _ = BLAS.setPrecision(was) }
+    let label = (configPath as NSString).lastPathComponent
+    var (r, p) = try StepBench.run(model: c, label: label, batch: cfg.optim.batch_size, steps: steps, ratio: cfg.mask.ratio,
+                                   maskType: mt, profile: profile, decoderRatio: cfg.mask.decoder_ratio ?? 0)
+    r.precision = prec.rawValue
+    if let p {
+        print(p.table(title: "profile: \(label) \(c.num_frames)×\(c.img_size) b\(cfg.optim.batch_size), \(prec.rawValue), \(Threads.count) threads, \(steps) steps"))
     }
     print(try jsonLine(r))
 }

@@ -70,11 +70,21 @@ public enum StepBench {
         guard var c = ModelConfig.preset(preset) else { throw UserError("--preset: unknown preset \"\(preset)\"") }
         c.num_frames = frames
         c.img_size = size
+        return try run(model: c, label: preset, batch: batch, steps: steps, warmup: warmup, ratio: ratio,
+                       profile: profile, decoderRatio: decoderRatio)
+    }
+
+    /// The timed steps of any model shape (`vmae bench step --config`: a run config's model,
+    /// frames, size, batch and mask); `label` names it in the result's `preset` field.
+    public static func run(model c: ModelConfig, label: String, batch: Int, steps: Int, warmup: Int = 2,
+                           ratio: Double = 0.9, maskType: MaskType = .tube, profile: Bool,
+                           decoderRatio: Double = 0) throws -> (result: Result, profile: StepProfile?) {
+        let preset = label, frames = c.num_frames, size = c.img_size
         if let p = c.problems(prefix: "--").first { throw UserError(p) }
         let model = PretrainModel(c)
         model.initialize(seed: 0)
         let opt = AdamW(model.namedParameters(), beta1: 0.9, beta2: 0.95)
-        let maskGen = MaskGenerator(.tube, ratio: ratio, config: c)
+        let maskGen = MaskGenerator(maskType, ratio: ratio, config: c)
         var decoderMask: RunningCellMask? = nil
         if decoderRatio != 0 {
             if let why = RunningCellMask.problem(ratio: decoderRatio, rows: size / c.patch_size, cols: size / c.patch_size) {

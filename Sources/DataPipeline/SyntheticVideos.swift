@@ -25,6 +25,17 @@ public enum SyntheticVideos {
         "rotate_clockwise", "rotate_counterclockwise", "grow", "shrink",
     ]
 
+    /// How the actor is painted. `textured` (the default, the README's seed case): stripes, a
+    /// checker or blocky noise at 1–2 periods per actor, whose phase a masked autoencoder can
+    /// only average. `twoTone`: the same two colours split once, along the texture's angle through
+    /// the actor's centre, so that what is hidden under a mask (shape, place, pose, the split) can
+    /// be predicted from what is visible. Every other draw, and so every other property of a
+    /// clip, is the same for both.
+    public enum Actors: String, CaseIterable, Sendable {
+        case textured
+        case twoTone = "two-tone"
+    }
+
     public struct Failure: Error, CustomStringConvertible {
         public let message: String
         public var description: String { message }
@@ -53,12 +64,13 @@ public enum SyntheticVideos {
 
     /// Renders one clip of class `classIndex` (index into `classNames`) as RGB24 frames,
     /// frames × size × size × 3 bytes.
-    public static func render(classIndex: Int, size: Int = 112, frames: Int = 32, seed: UInt64) -> [UInt8] {
+    public static func render(classIndex: Int, size: Int = 112, frames: Int = 32, seed: UInt64,
+                              actors: Actors = .textured) -> [UInt8] {
         var rng = RNG(seed: seed)
-        return render(classIndex: classIndex, size: size, frames: frames, rng: &rng)
+        return render(classIndex: classIndex, size: size, frames: frames, rng: &rng, actors: actors)
     }
 
-    public static func render(classIndex: Int, size: Int, frames: Int, rng: inout RNG) -> [UInt8] {
+    public static func render(classIndex: Int, size: Int, frames: Int, rng: inout RNG, actors: Actors = .textured) -> [UInt8] {
         precondition((0..<classNames.count).contains(classIndex), "class index \(classIndex) not in 0..<8")
         precondition(size >= 8 && frames >= 1)
         var r = Draw(rng: rng)
@@ -139,7 +151,9 @@ public enum SyntheticVideos {
                             }
                             if !inside { continue }
                             let w: Double
-                            switch texture {
+                            switch actors == .twoTone ? -1 : texture {
+                            case -1:  // two-tone: one straight split through the centre
+                                w = u * cos(texAngle) + v * sin(texAngle) < 0 ? 0 : 1
                             case 0:
                                 let p = (u * cos(texAngle) + v * sin(texAngle)) * texFreq
                                 w = p - p.rounded(.down) < 0.5 ? 0 : 1
@@ -169,7 +183,7 @@ public enum SyntheticVideos {
     @discardableResult
     public static func generate(out: String, classes: Int = 8, clipsPerClass: Int, size: Int = 112,
                                 frames: Int = 32, fps: Double = 25, seed: UInt64,
-                                valPerClass: Int? = nil, valFraction: Double = 0.2,
+                                valPerClass: Int? = nil, valFraction: Double = 0.2, actors: Actors = .textured,
                                 progress: ((Int, Int) -> Void)? = nil) throws -> Summary {
         let start = Date()
         guard (1...classNames.count).contains(classes) else {
@@ -210,7 +224,7 @@ public enum SyntheticVideos {
             for i in 0..<clipsPerClass {
                 let rel = "\(classNames[c])/clip_\(String(format: "%04d", i)).mp4"
                 var rng = clipRNG(seed: seed, classIndex: c, clip: i)
-                let rgb = render(classIndex: c, size: size, frames: frames, rng: &rng)
+                let rgb = render(classIndex: c, size: size, frames: frames, rng: &rng, actors: actors)
                 let writer = try VideoWriter(path: root.appendingPathComponent(rel).path,
                                              width: size, height: size, fps: fps)
                 try writer.write(frames: rgb, count: frames)

@@ -53,6 +53,9 @@ public struct TrainConfig: Codable, Equatable {
         public var horizontal_flip: Bool
         /// Fine-tuning: the random resized crop's smallest area fraction (the original's 0.08).
         public var min_crop_area: Double
+        /// MiB of decoded frames kept in memory (0: off), so that a small dataset is decoded once,
+        /// not once per epoch (`ClipOptions.cacheMiB`); nil in configs written before the key existed.
+        public var cache_mib: Int?
     }
     public struct Optim: Codable, Equatable {
         public var batch_size: Int
@@ -149,6 +152,7 @@ public struct TrainConfig: Codable, Equatable {
                 "num_frames": 16, "sampling_rate": pre ? 4 : 4, "input_size": 224,
                 "mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225], "num_workers": 2,
                 "sampling": "dense", "decode_timeout_s": 30.0, "horizontal_flip": true, "min_crop_area": 0.08,
+                "cache_mib": 0,
             ] as [String: Any],
             "optim": [
                 "batch_size": pre ? 8 : 8, "epochs": pre ? 800 : 100, "max_steps": NSNull(),

@@ -27,6 +27,7 @@ extension TrainConfig {
         need(data.sampling == "dense" || data.sampling == "uniform", "data.sampling: must be \"dense\" or \"uniform\", got \"\(data.sampling)\"")
         need(data.decode_timeout_s > 0, "data.decode_timeout_s: must be positive")
         need(data.min_crop_area > 0 && data.min_crop_area <= 1, "data.min_crop_area: must be in (0, 1], got \(data.min_crop_area)")
+        need((data.cache_mib ?? 0) >= 0 && (data.cache_mib ?? 0) <= 1 << 24, "data.cache_mib: must be in 0...16777216 (MiB), got \(data.cache_mib ?? 0)")
         need(optim.batch_size > 0, "optim.batch_size: must be positive, got \(optim.batch_size)")
         need(optim.epochs > 0, "optim.epochs: must be positive, got \(optim.epochs)")
         if let m = optim.max_steps { need(m > 0, "optim.max_steps: must be positive, got \(m)") }

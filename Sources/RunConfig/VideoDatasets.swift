@@ -10,7 +10,8 @@ public func clipOptions(_ cfg: TrainConfig) -> ClipOptions {
                 sampling: FrameSampling(rawValue: cfg.data.sampling) ?? .dense,
                 decodeTimeout: cfg.data.decode_timeout_s,
                 flipProbability: cfg.data.horizontal_flip ? 0.5 : 0, minCropArea: cfg.data.min_crop_area,
-                eraseProbability: cfg.finetune.reprob, randAugment: cfg.finetune.randAugment)
+                eraseProbability: cfg.finetune.reprob, randAugment: cfg.finetune.randAugment,
+                cacheMiB: cfg.data.cache_mib ?? 0)
 }
 
 /// A list file or class-per-folder directory as the trainer's dataset. `training`: pretraining

@@ -22,12 +22,17 @@ struct SynthCommand: ParsableCommand {
     @Option(help: "Frames per clip.") var frames = 32
     @Option(help: "Random seed.") var seed: UInt64 = 0
     @Option(name: .customLong("val-per-class"), help: "Clips per class for val.csv (default: 20%).") var valPerClass: Int?
+    @Option(help: "How actors are painted: textured (stripes, checker or blocky noise; the seed case's) or two-tone (the same two colours split once; the quick start's).")
+    var actors = "textured"
 
     func run() throws {
+        guard let paint = SyntheticVideos.Actors(rawValue: actors) else {
+            throw UserError("--actors: expected textured or two-tone, got \"\(actors)\"")
+        }
         do {
             let bar = ProgressBar(total: classes * clipsPerClass, label: "synth: clips")
             let s = try SyntheticVideos.generate(out: out, classes: classes, clipsPerClass: clipsPerClass, size: size,
-                                                 frames: frames, seed: seed, valPerClass: valPerClass,
+                                                 frames: frames, seed: seed, valPerClass: valPerClass, actors: paint,
                                                  progress: { done, _ in bar.update(done) })
             bar.finish()
             print(s.description)

@@ -21,6 +21,15 @@ final class FlipKeysTests: TempDirTestCase {
         XCTAssertThrowsError(try TrainConfig.load(path: nil, overrides: ["task=finetune", "data.min_crop_area=0"]))
     }
 
+    /// data.cache_mib: off by default, reaches ClipOptions.cacheMiB, negative refused with the key named.
+    func testCacheKeyReachesClipOptions() throws {
+        XCTAssertEqual(clipOptions(try TrainConfig.load(path: nil, overrides: [])).cacheMiB, 0)
+        XCTAssertEqual(clipOptions(try TrainConfig.load(path: nil, overrides: ["data.cache_mib=1024"])).cacheMiB, 1024)
+        XCTAssertThrowsError(try TrainConfig.load(path: nil, overrides: ["data.cache_mib=-1"])) { e in
+            XCTAssertTrue("\(e)".contains("data.cache_mib"), "\(e)")
+        }
+    }
+
     /// [T, C, H, W] mirrored along W.
     func mirrored(_ t: Tensor) -> [Float] {
         let s = t.shape, w = s[3], a = t.array
