@@ -10,7 +10,8 @@ pictures. Fails (status 1, one line per problem) unless
   - every training tag is there at every logged step, once, with metrics.jsonl's value:
     train/loss, train/lr, train/min_lr, train/weight_decay, train/grad_norm, perf/step_s,
     perf/data_wait_s, perf/clips_per_s (train/loss_scale only if the records have a loss_scale);
-  - pretraining: the `recon` image at the step of each recon-STEP.png;
+  - pretraining: the `recon` image at each checkpoint step (every_steps and the last step; the
+    recon-STEP.png files left on disk, which follow keep_last, must be the newest of them);
   - with --finetune: val/loss, val/top1, val/top5 and the `val/confusion` image at each
     evaluation's step;
   - the resolved config is there as text (`config`, the text plugin).
@@ -128,11 +129,21 @@ def main():
         check_scalars(VAL_TAGS, evals)
         check_images("val/confusion", [r["step"] for r in evals])
     else:
+        # one recon image per checkpoint written: every checkpoint.every_steps steps and at the
+        # end (the run's own config.json); the recon-STEP.png files on disk follow keep_last, so
+        # they must be among those steps (the newest ones), not all of them
         recon_steps = sorted(int(m.group(1)) for p in glob.glob(os.path.join(args.run_dir, "recon-*.png"))
                              for m in [re.search(r"recon-(\d+)\.png$", p)] if m)
         if not recon_steps:
             problems.append("no recon-STEP.png in %s to compare the recon images with" % args.run_dir)
-        check_images("recon", recon_steps)
+        with open(os.path.join(args.run_dir, "config.json")) as f:
+            every = json.load(f)["checkpoint"]["every_steps"]
+        last = max(r["step"] for r in train) if train else 0
+        ckpt_steps = sorted(set(range(every, last + 1, every)) | {last})
+        if not set(recon_steps) <= set(ckpt_steps) or recon_steps != ckpt_steps[-len(recon_steps):]:
+            problems.append("recon-STEP.png at steps %s: not the newest of the checkpoint steps %s"
+                            % (short(recon_steps), short(ckpt_steps)))
+        check_images("recon", ckpt_steps)
 
     config = series("tensors", "config")
     if not config:
