@@ -10,7 +10,8 @@ import HDF5
 
 @main struct Main {
     static func main() {
-        HDF5Isolation.serveOrEnable(readers: [Checkpoint.isolatedReader], timeout: 3)
+        // VMAE_FUZZ_IN_PROCESS=1: no child, libhdf5 in this process (to hunt its own failures)
+        if getenv("VMAE_FUZZ_IN_PROCESS") == nil { HDF5Isolation.serveOrEnable(readers: [Checkpoint.isolatedReader], timeout: 3) }
         runFuzzer(fuzzOne)
     }
 }

@@ -11,7 +11,7 @@ import Glibc
 enum HeapTrim {
     /// glibc's malloc_trim, looked up at run time (malloc.h is not part of Swift's Glibc module);
     /// nil on other C libraries.
-    nonisolated(unsafe) static let trim: (@convention(c) (Int) -> Int32)? = {
+    static let trim: (@convention(c) (Int) -> Int32)? = {
 #if canImport(Glibc)
         guard let f = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return nil }  // RTLD_DEFAULT
         return unsafeBitCast(f, to: (@convention(c) (Int) -> Int32).self)
