@@ -129,5 +129,5 @@ awk -v w=$warmup_s -v rl=$rss_limit -v ml=$resume_limit -v fl=$fd_limit -v lives
       mf, mlast, ml, fmin[first], fmin[last], fmax
     exit (rs > rl) || (fs > fl) || (mlast - mf > ml) || (fmin[last] > fmin[first])
   }' "$samples" || { echo "soak: FAILED (samples in $dir)" >&2; [ -n "$keep" ] || trap - EXIT; exit 1; }
-steps=$(grep -ho 'stopped at step [0-9]*' "$dir"/life-*.log | tail -1 | grep -o '[0-9]*$')
+steps=$(grep -ho 'stopped at step [0-9]*' $(ls "$dir"/life-*.log | sort -V) | tail -1 | grep -o '[0-9]*$')
 echo "soak: passed: $minutes min, $life SIGTERM/resume cycles, $steps steps, output folder $(du -sh "$out" | cut -f1)"

@@ -74,17 +74,22 @@ final class DamagedHDF5Tests: XCTestCase {
     /// A file the checkpoint reader refuses (an attribute that does not read) after a read that
     /// leaves libhdf5 with freed memory it later uses (AddressSanitizer: heap-use-after-free
     /// in a second read in the same process, found by the isolated checkpoint harness): the
-    /// child's refusal is the answer, word for word the reader's own, and the file is never
-    /// opened in the process that goes on.
+    /// child's refusal is the answer, word for word what the reader says in a fresh process
+    /// without the child (`VMAE_HDF5_CHECK_SECONDS=off`), and the file is never opened in the
+    /// process that goes on. (Compared with a fresh process, not with this one: in the suite,
+    /// after other tests' HDF5 reads, libhdf5 answers this file with another error, "cannot list
+    /// group 'model'" — its answer on a damaged file depends on what the process did before.)
     func testARefusalInTheChildIsTheReadersOwnLine() throws {
         let input = Self.dir + "/checkpoint-refused-use-after-free.h5"
-        var inProcess = ""
-        XCTAssertThrowsError(try Checkpoint.read(input)) { inProcess = "\($0)" }
-        XCTAssertTrue(inProcess.contains("reading attribute 'config' of '/' failed"), inProcess)
         let root = TT.scratch("refused", self)
+        let fresh = try TT.Running(try TT.binary("vmae"), ["inspect", input], scratch: root,
+                                   environment: ["VMAE_HDF5_CHECK_SECONDS": "off"]).wait(timeout: 60)
+        XCTAssertEqual(fresh.status, 2, fresh.stderr)
+        XCTAssertEqual(fresh.stderrLines.count, 1, fresh.stderr)
+        XCTAssertTrue(fresh.stderr.contains("\(input): damaged checkpoint ("), fresh.stderr)
         let r = try TT.run("vmae", ["inspect", input], scratch: root)
         XCTAssertEqual(r.status, 2, r.stderr)
-        XCTAssertEqual(r.stderrLines, ["error: " + inProcess])
+        XCTAssertEqual(r.stderrLines, fresh.stderrLines)
     }
 
     /// A damaged newest checkpoint in output_dir: `--resume auto` passes over it with one
