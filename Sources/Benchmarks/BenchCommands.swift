@@ -39,13 +39,11 @@ public func runStepBench(configPath: String, overrides: [String], steps: Int, th
     guard let prec = Precision(rawValue: cfg.optim.precision ?? "fp32"), let mt = MaskType(rawValue: cfg.mask.type) else {
         throw UserError("\(configPath): optim.precision or mask.type is not one vmae knows")
     }
-    let was = BLAS.precision
-    if let why = BLAS.setPrecision(prec) { throw UserError("\(configPath): optim.precision \(prec.rawValue): \(why)") }
-    defer { _ = BLAS.setPrecision(was) }
     let label = (configPath as NSString).lastPathComponent
-    var (r, p) = try StepBench.run(model: c, label: label, batch: cfg.optim.batch_size, steps: steps, ratio: cfg.mask.ratio,
-                                   maskType: mt, profile: profile, decoderRatio: cfg.mask.decoder_ratio ?? 0)
-    r.precision = prec.rawValue
+    let (r, p) = try StepBench.withPrecision(prec, refusal: "\(configPath): optim.precision") {
+        try StepBench.run(model: c, label: label, batch: cfg.optim.batch_size, steps: steps, ratio: cfg.mask.ratio,
+                          maskType: mt, profile: profile, decoderRatio: cfg.mask.decoder_ratio ?? 0)
+    }
     if let p {
         print(p.table(title: "profile: \(label) \(c.num_frames)×\(c.img_size) b\(cfg.optim.batch_size), \(prec.rawValue), \(Threads.count) threads, \(steps) steps"))
     }

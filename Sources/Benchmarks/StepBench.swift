@@ -54,11 +54,20 @@ public enum StepBench {
     /// The timed steps with the linear layers' GEMMs in `precision` (restored afterwards).
     public static func run(preset: String, frames: Int, size: Int, batch: Int, steps: Int, warmup: Int = 2,
                            ratio: Double = 0.9, profile: Bool, precision: Precision, decoderRatio: Double = 0) throws -> (result: Result, profile: StepProfile?) {
+        try withPrecision(precision, refusal: "--precision") {
+            try run(preset: preset, frames: frames, size: size, batch: batch, steps: steps, warmup: warmup,
+                    ratio: ratio, profile: profile, decoderRatio: decoderRatio)
+        }
+    }
+
+    /// `body`'s steps with the linear layers' GEMMs in `precision` (restored afterwards), the
+    /// result marked with it; a CPU that cannot is refused with one line starting `refusal`.
+    static func withPrecision(_ precision: Precision, refusal: String,
+                              _ body: () throws -> (result: Result, profile: StepProfile?)) throws -> (result: Result, profile: StepProfile?) {
         let was = BLAS.precision
-        if let why = BLAS.setPrecision(precision) { throw UserError("--precision \(precision.rawValue): \(why)") }
+        if let why = BLAS.setPrecision(precision) { throw UserError("\(refusal) \(precision.rawValue): \(why)") }
         defer { _ = BLAS.setPrecision(was) }
-        var r = try run(preset: preset, frames: frames, size: size, batch: batch, steps: steps, warmup: warmup,
-                        ratio: ratio, profile: profile, decoderRatio: decoderRatio)
+        var r = try body()
         r.result.precision = precision.rawValue
         return r
     }
