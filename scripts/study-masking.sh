@@ -10,11 +10,15 @@
 # Prints the table: final reconstruction loss (mean of the last 10 logged steps) and loss_vs_mean,
 # linear-probe top-1, fine-tuned top-1, picture. A finished step is not redone.
 #   bash scripts/study-masking.sh            (RUNS="tube-0.90:0 random-0.90:0 …" to choose)
+#   THREADS=1 RUNS="…" bash scripts/study-masking.sh & THREADS=1 RUNS="…" bash scripts/study-masking.sh
+#   runs two halves side by side, one thread each (the quick-start model barely uses a second
+#   core); both append to the same results table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${VMAE_BIN:-.build/release}
 [ -x "$bin/vmae-train" ] || swift build -c release
 export VMAE_BIN=$bin
+threads=(); [ -n "${THREADS:-}" ] && threads=(--threads "$THREADS")
 bash scripts/synth-data.sh 0 data/synthetic
 RUNS=${RUNS:-"tube-0.90:0 random-0.90:0 tube-0.90:1 random-0.90:1 tube-0.75:0 tube-0.95:0"}
 out=runs/study-masking
@@ -25,9 +29,9 @@ clip=data/synthetic/labeled/$(sed -n 1p data/synthetic/labeled/val.csv | cut -d'
 
 newest() { ls -1 "$1"/checkpoint-0*.h5 2>/dev/null | tail -1; }
 score() {  # config, output dir, init_from, seed → top-1 of the last step's model
-  "$bin/vmae-train" --config "$1" --set seed="$4" --set output_dir="$2" --set data.val_list=null \
+  "$bin/vmae-train" --config "$1" --set seed="$4" --set output_dir="$2" "${threads[@]}" --set data.val_list=null \
     --set checkpoint.init_from="$3" > "$2.log" 2>&1
-  "$bin/vmae-train" --config "$1" --set output_dir="$2" --eval-only --resume "$(newest "$2")" 2>&1 |
+  "$bin/vmae-train" --config "$1" --set output_dir="$2" "${threads[@]}" --eval-only --resume "$(newest "$2")" 2>&1 |
     grep '^top-1' | awk '{print $2}' | tr -d '%'
 }
 
@@ -36,7 +40,7 @@ for run in $RUNS; do
   grep -q "^$mask	$seed	" "$results" && continue
   pre=$out/$mask-seed$seed
   mkdir -p "$out"
-  "$bin/vmae-train" --config "configs/study-masking-$mask.json" --set seed="$seed" --set output_dir="$pre" > "$pre.log" 2>&1
+  "$bin/vmae-train" --config "configs/study-masking-$mask.json" --set seed="$seed" --set output_dir="$pre" "${threads[@]}" > "$pre.log" 2>&1
   read -r loss ratio < <(python3 -c "
 import json, sys
 L = [json.loads(l) for l in open('$pre/metrics.jsonl') if l.strip()][-10:]

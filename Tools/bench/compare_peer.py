@@ -2,13 +2,15 @@
 """vmae against the PyTorch peer (../shared/peer/torch_step.py), the design's way: the same
 preset, frames, size, batch and threads, run alternately (A B A B …) so drift on a shared
 machine hits both, compared as the ratio of median step times. Prints one JSON line per
-setting with both systems' figures and the ratio of each pair.
+setting with both systems' figures, the ratio of each pair, the CPU, the load average before and
+after and the share of CPU time the hypervisor stole meanwhile (Tools/bench/machine.py).
 
 usage: Tools/bench/compare_peer.py [--rounds 3] [--steps 5] [--threads 2]
          [--peer /tmp/vmae-peer-venv/bin/python] [--peer-script ../shared/peer/torch_step.py]
          [--settings vit-tiny:16:112:8,vit-small:16:224:2,vit-base:16:224:1]
 """
 import argparse, json, os, statistics, subprocess, sys
+from machine import Meter
 
 here = os.path.dirname(os.path.abspath(__file__))
 root = os.path.dirname(os.path.dirname(here))
@@ -31,6 +33,7 @@ for setting in a.settings.split(","):
     args = ["--preset", preset, "--frames", frames, "--size", size, "--batch", batch,
             "--steps", str(a.steps), "--threads", str(a.threads)]
     ours, theirs = [], []
+    meter = Meter()
     for _ in range(a.rounds):
         ours.append(run([a.vmae, "bench"] + args))
         theirs.append(run([a.peer, a.peer_script] + args))
@@ -41,4 +44,5 @@ for setting in a.settings.split(","):
         vmae_step_s=med(ours, "step_s_median"), torch_step_s=med(theirs, "step_s_median"),
         ratio_median=statistics.median(ratios), ratios=[round(r, 3) for r in ratios],
         vmae_maxrss_mb=med(ours, "maxrss_mb"), torch_maxrss_mb=med(theirs, "maxrss_mb"),
-        vmae_gflop_per_s=med(ours, "gflop_per_s"), gflop_per_step=ours[0]["gflop_per_step"])), flush=True)
+        vmae_gflop_per_s=med(ours, "gflop_per_s"), gflop_per_step=ours[0]["gflop_per_step"],
+        **meter.summary())), flush=True)

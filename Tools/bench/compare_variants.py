@@ -2,13 +2,14 @@
 """vmae against itself with one option changed (fp32 vs bf16, decoder masking off vs on), the
 way compare_peer.py compares with PyTorch: the same preset, frames, size, batch and threads, run
 alternately (A B A B …) so drift on a shared machine hits both, compared as the ratio of median
-step times (B / A) pair by pair. Each line also carries the load average (os.getloadavg) before
-and after, because a figure from a loaded machine is not a speed claim.
+step times (B / A) pair by pair. Each line also carries the CPU, the load average before and after
+and the share of CPU time the hypervisor stole (Tools/bench/machine.py), because a figure from a loaded machine is not a speed claim.
 
 usage: Tools/bench/compare_variants.py --b "--precision bf16" [--a ""] [--rounds 3] [--steps 3]
          [--threads 2] [--settings vit-small:16:224:2]
 """
 import argparse, json, os, shlex, statistics, subprocess
+from machine import Meter
 
 here = os.path.dirname(os.path.abspath(__file__))
 root = os.path.dirname(os.path.dirname(here))
@@ -30,7 +31,7 @@ for setting in a.settings.split(","):
     preset, frames, size, batch = setting.split(":")
     args = [a.vmae, "bench", "--preset", preset, "--frames", frames, "--size", size, "--batch", batch,
             "--steps", str(a.steps), "--threads", str(a.threads)]
-    load0 = os.getloadavg()[0]
+    meter = Meter()
     ra, rb = [], []
     for _ in range(a.rounds):
         ra.append(run(args + shlex.split(a.a)))
@@ -41,4 +42,4 @@ for setting in a.settings.split(","):
         setting=setting, a=a.a, b=a.b, a_step_s=med(ra, "step_s_median"), b_step_s=med(rb, "step_s_median"),
         ratio_b_over_a=statistics.median(ratios), ratios=[round(r, 3) for r in ratios],
         a_maxrss_mb=med(ra, "maxrss_mb"), b_maxrss_mb=med(rb, "maxrss_mb"),
-        load_before=round(load0, 2), load_after=round(os.getloadavg()[0], 2))), flush=True)
+        **meter.summary())), flush=True)
