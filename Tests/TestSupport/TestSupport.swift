@@ -105,6 +105,7 @@ public enum TT {
 
         public var pid: Int32 { process.processIdentifier }
         public var stdoutSoFar: String { (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "" }
+        public var stderrSoFar: String { (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "" }
 
         public func kill(_ sig: Int32) { Foundation.kill(process.processIdentifier, sig) }
 
