@@ -2,8 +2,9 @@
 """vmae against itself with one option changed (fp32 vs bf16, decoder masking off vs on), the
 way compare_peer.py compares with PyTorch: the same preset, frames, size, batch and threads, run
 alternately (A B A B …) so drift on a shared machine hits both, compared as the ratio of median
-step times (B / A) pair by pair. Each line also carries the CPU, the load average before and after
-and the share of CPU time the hypervisor stole (Tools/bench/machine.py), because a figure from a loaded machine is not a speed claim.
+step times (B / A) pair by pair. Each line also carries the CPU, the load average before and
+after and the share of CPU time the hypervisor stole (Tools/bench/machine.py), because a figure
+from a loaded machine is not a speed claim.
 
 usage: Tools/bench/compare_variants.py --b "--precision bf16" [--a ""] [--rounds 3] [--steps 3]
          [--threads 2] [--settings vit-small:16:224:2]

@@ -7,8 +7,8 @@ SVG (one line per batch, step time against frames), e.g. docs/step-growth.svg.
 usage: Tools/bench/step_growth.py [--preset vit-small] [--size 224] [--frames 8,16,32]
          [--batches 1,2,4] [--steps 3] [--threads 2] [--svg docs/step-growth.svg]
 The CPU model, the load average before and after and the CPU share stolen by the hypervisor
-(Tools/bench/machine.py) go into the table's caption and the
-picture: a figure from a loaded machine is not a speed claim.
+(Tools/bench/machine.py) go into the table's caption and the picture: a figure from a loaded
+machine is not a speed claim.
 """
 import argparse, json, os, subprocess
 from machine import Meter
