@@ -14,10 +14,24 @@ func jsonLine<T: Encodable>(_ v: T) throws -> String {
     return String(data: try enc.encode(v), encoding: .utf8)!
 }
 
+/// Sets the fp32 GEMM backend from `--sgemm` (when given) or refuses a bad `VMAE_SGEMM`.
+func chooseGEMMBackend(_ option: String?) throws {
+    guard let option else {
+        if let e = BLAS.backendError { throw UserError(e) }
+        return
+    }
+    guard let b = GEMMBackend(rawValue: option) else {
+        throw UserError("--sgemm: expected openblas, onednn or auto, got \"\(option)\"")
+    }
+    BLAS.setBackend(b)
+}
+
 /// `vmae bench step`: full pretraining steps on random input; one JSON line.
 public func runStepBench(preset: String, frames: Int, size: Int, batch: Int, steps: Int, threads: Int?,
-                         profile: Bool = false, precision: String = "fp32", decoderRatio: Double = 0) throws {
+                         profile: Bool = false, precision: String = "fp32", decoderRatio: Double = 0,
+                         sgemm: String? = nil) throws {
     if let t = threads { Threads.configure(t) }
+    try chooseGEMMBackend(sgemm)
     guard let prec = Precision(rawValue: precision) else {
         throw UserError("--precision: expected fp32 or bf16, got \"\(precision)\"")
     }
@@ -31,8 +45,10 @@ public func runStepBench(preset: String, frames: Int, size: Int, batch: Int, ste
 
 /// `vmae bench step --config FILE`: the step of a pretraining config's own model, frames, size,
 /// batch (`optim.batch_size`), mask (type, ratio, decoder ratio) and precision, on random input.
-public func runStepBench(configPath: String, overrides: [String], steps: Int, threads: Int?, profile: Bool) throws {
+public func runStepBench(configPath: String, overrides: [String], steps: Int, threads: Int?, profile: Bool,
+                         sgemm: String? = nil) throws {
     if let t = threads { Threads.configure(t) }
+    try chooseGEMMBackend(sgemm)
     let cfg = try TrainConfig.load(path: configPath, overrides: overrides)
     guard cfg.task == "pretrain" else { throw UserError("\(configPath): --config needs a pretraining config (task is \"\(cfg.task)\")") }
     let c = cfg.modelConfig(numClasses: 1)  // no head in pretraining

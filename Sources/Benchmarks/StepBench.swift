@@ -29,6 +29,8 @@ public enum StepBench {
         /// VideoMAE V2 running-cell decoder masking (0 = off) and the tokens the decoder reconstructs
         public var decoder_ratio = 0.0
         public var decoded = 0
+        /// the fp32 GEMM library (`GEMMBackend`, resolved)
+        public var sgemm = BLAS.backend.rawValue
     }
 
     /// Multiply-adds ×2 of one forward pass; a training step is about 3× that (backward = 2×).

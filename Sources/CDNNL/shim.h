@@ -17,4 +17,15 @@ static inline int vmae_gemm_bf16(int transA, int transB, int64_t m, int64_t n, i
     omp_set_num_threads(1);
     return dnnl_gemm_bf16bf16f32(transA ? 'T' : 'N', transB ? 'T' : 'N', m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
+// oneDNN's fp32 GEMM (public dnnl.h, declared here so the shim needs no dnnl headers): row-major
+// C[M,N] = alpha·op(A)·op(B) + beta·C; same status convention. One thread per call, as above.
+extern int dnnl_sgemm(char transa, char transb, int64_t M, int64_t N, int64_t K, float alpha,
+                      const float *A, int64_t lda, const float *B, int64_t ldb,
+                      float beta, float *C, int64_t ldc);
+static inline int vmae_sgemm_dnnl(int transA, int transB, int64_t m, int64_t n, int64_t k, float alpha,
+                                  const float *a, int64_t lda, const float *b, int64_t ldb,
+                                  float beta, float *c, int64_t ldc) {
+    omp_set_num_threads(1);
+    return dnnl_sgemm(transA ? 'T' : 'N', transB ? 'T' : 'N', m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
 #endif

@@ -1,7 +1,8 @@
 import CBLAS
 import Dispatch
 
-/// Every matmul in vmae goes through `cblas_sgemm` (row-major).
+/// Every matmul in vmae goes through `cblas_sgemm` (row-major), or oneDNN's `dnnl_sgemm` for the
+/// products `GEMMBackend` gives it.
 public enum BLAS {
     /// C[M,N] = alpha · op(A) · op(B) + beta · C, row-major, with leading dimensions.
     /// op(A) is [M,K] (A stored [M,K], or [K,M] when transA); op(B) is [K,N] (B stored [K,N], or [N,K] when transB).
@@ -48,6 +49,7 @@ public enum BLAS {
                       _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
                       _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
         if Profiler.isOn { Profiler.addFlops(m, n, k) }
+        if !transA && backend == .onednn && sgemmDNNL(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) { return }
         cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }

@@ -1,8 +1,19 @@
-import TensorCore
+@testable import TensorCore
 import XCTest
 
-/// `BLAS.gemm` (OpenBLAS, split over the cores when large) against the naive triple loop.
+/// `BLAS.gemm` (OpenBLAS or oneDNN by `GEMMBackend`, split over the cores when large) against the
+/// naive triple loop.
 final class GEMMTests: XCTestCase {
+    /// Runs body once with each fp32 backend, then restores the process's own.
+    func withEachBackend(_ body: (GEMMBackend) -> Void) {
+        let was = BLAS.backend
+        defer { BLAS.setBackend(was) }
+        for b in [GEMMBackend.openblas, .onednn] {
+            BLAS.setBackend(b)
+            body(b)
+        }
+    }
+
     func random(_ n: Int, _ rng: inout RNG) -> [Float] { (0..<n).map { _ in rng.uniform() * 2 - 1 } }
 
     func check(m: Int, n: Int, k: Int, transA: Bool, transB: Bool, alpha: Float, beta: Float, seed: UInt64,
@@ -28,13 +39,15 @@ final class GEMMTests: XCTestCase {
     }
 
     func testEveryTransposeWithAlphaAndBeta() {
-        var seed: UInt64 = 1
-        for transA in [false, true] {
-            for transB in [false, true] {
-                for (m, n, k) in [(1, 1, 1), (3, 5, 7), (17, 9, 33), (64, 48, 40)] {
-                    check(m: m, n: n, k: k, transA: transA, transB: transB, alpha: 1, beta: 0, seed: seed)
-                    check(m: m, n: n, k: k, transA: transA, transB: transB, alpha: 0.5, beta: 2, seed: seed + 100)
-                    seed += 1
+        withEachBackend { _ in
+            var seed: UInt64 = 1
+            for transA in [false, true] {
+                for transB in [false, true] {
+                    for (m, n, k) in [(1, 1, 1), (3, 5, 7), (17, 9, 33), (64, 48, 40)] {
+                        check(m: m, n: n, k: k, transA: transA, transB: transB, alpha: 1, beta: 0, seed: seed)
+                        check(m: m, n: n, k: k, transA: transA, transB: transB, alpha: 0.5, beta: 2, seed: seed + 100)
+                        seed += 1
+                    }
                 }
             }
         }
@@ -44,9 +57,66 @@ final class GEMMTests: XCTestCase {
         let before = Threads.count
         defer { Threads.configure(before) }
         Threads.configure(2)
-        // 2·m·n·k ≥ 2e6 takes the split path: tall C (split by rows) and short wide C (by columns)
-        check(m: 200, n: 96, k: 128, transA: false, transB: true, alpha: 1, beta: 0, seed: 7)
-        check(m: 8, n: 1000, k: 160, transA: true, transB: false, alpha: 1, beta: 1, seed: 8)
+        withEachBackend { _ in
+            // 2·m·n·k ≥ 2e6 takes the split path: tall C (split by rows) and short wide C (by columns)
+            check(m: 200, n: 96, k: 128, transA: false, transB: true, alpha: 1, beta: 0, seed: 7)
+            check(m: 8, n: 1000, k: 160, transA: false, transB: false, alpha: 1, beta: 1, seed: 9)
+            check(m: 8, n: 1000, k: 160, transA: true, transB: false, alpha: 1, beta: 1, seed: 8)
+        }
+    }
+
+    /// oneDNN itself (not a fallback to OpenBLAS) runs every transpose with leading dimensions
+    /// wider than the matrices, as the attention kernels call it, and matches the naive loop.
+    func testOneDNNRunsStridedProductsItself() {
+        var rng = RNG(seed: 21)
+        let m = 13, n = 11, k = 9, pad = 5
+        for transA in [false, true] {
+            for transB in [false, true] {
+                let lda = (transA ? m : k) + pad, ldb = (transB ? k : n) + pad, ldc = n + pad
+                let a = random((transA ? k : m) * lda, &rng), b = random((transB ? n : k) * ldb, &rng)
+                var c = random(m * ldc, &rng)
+                let c0 = c
+                let ok = a.withUnsafeBufferPointer { ap in
+                    b.withUnsafeBufferPointer { bp in
+                        c.withUnsafeMutableBufferPointer {
+                            BLAS.sgemmDNNL(transA, transB, m, n, k, 0.5, ap.baseAddress!, lda, bp.baseAddress!, ldb, 2, $0.baseAddress!, ldc)
+                        }
+                    }
+                }
+                XCTAssertTrue(ok, "oneDNN refused transA \(transA) transB \(transB)")
+                for i in 0..<m {
+                    for j in 0..<ldc {
+                        if j >= n { XCTAssertEqual(c[i * ldc + j], c0[i * ldc + j], "padding column \(j) was written"); continue }
+                        var s = 0.0
+                        for p in 0..<k {
+                            let av = transA ? a[p * lda + i] : a[i * lda + p]
+                            let bv = transB ? b[j * ldb + p] : b[p * ldb + j]
+                            s += Double(av) * Double(bv)
+                        }
+                        XCTAssertEqual(c[i * ldc + j], Float(0.5 * s + 2 * Double(c0[i * ldc + j])), accuracy: 1e-5,
+                                       "transA \(transA) transB \(transB) at (\(i), \(j))")
+                    }
+                }
+            }
+        }
+    }
+
+    func testBackendComesFromTheEnvironmentAndTheCPU() {
+        XCTAssertEqual(GEMMBackend.fromEnvironment([:]).0, .auto)
+        XCTAssertEqual(GEMMBackend.fromEnvironment(["VMAE_SGEMM": "OpenBLAS"]).0, .openblas)
+        XCTAssertEqual(GEMMBackend.fromEnvironment(["VMAE_SGEMM": "onednn"]).0, .onednn)
+        let bad = GEMMBackend.fromEnvironment(["VMAE_SGEMM": "mkl"])
+        XCTAssertNil(bad.0)
+        XCTAssertEqual(bad.1, "VMAE_SGEMM=mkl is not a GEMM backend (use openblas, onednn or auto)")
+        XCTAssertEqual(GEMMBackend.auto.resolved(vendor: "GenuineIntel", flags: ["avx2", "avx512f"]), .onednn)
+        XCTAssertEqual(GEMMBackend.auto.resolved(vendor: "GenuineIntel", flags: ["avx2"]), .openblas)
+        XCTAssertEqual(GEMMBackend.auto.resolved(vendor: "AuthenticAMD", flags: ["avx2", "avx512f"]), .openblas)
+        XCTAssertEqual(GEMMBackend.openblas.resolved(vendor: "GenuineIntel", flags: ["avx512f"]), .openblas)
+        XCTAssertEqual(GEMMBackend.onednn.resolved(vendor: "AuthenticAMD", flags: []), .onednn)
+        let was = BLAS.backend
+        defer { BLAS.setBackend(was) }
+        BLAS.setBackend(.auto)
+        XCTAssertNotEqual(BLAS.backend, .auto, "the process's backend is always resolved")
     }
 
     func testEmptyInnerDimensionScalesCByBeta() {
