@@ -5,8 +5,9 @@ import Autodiff
 final class AttentionTests: XCTestCase {
     /// (B, N, heads, hd)
     static let small: [(Int, Int, Int, Int)] = [(2, 7, 3, 5), (1, 1, 2, 4), (2, 1, 1, 3), (1, 9, 1, 1), (2, 13, 2, 12)]
-    /// large enough to be split into row blocks and run on both cores
-    static let large: [(Int, Int, Int, Int)] = [(1, 70, 2, 8), (2, 97, 3, 20), (1, 257, 1, 12)]
+    /// large enough to be split into row and column blocks and run on both cores; N = 530 has
+    /// full 512-column blocks of dVᵀ / dKᵀ and a partial one
+    static let large: [(Int, Int, Int, Int)] = [(1, 70, 2, 8), (2, 97, 3, 20), (1, 257, 1, 12), (2, 530, 2, 4)]
 
     static func qkv(_ c: (Int, Int, Int, Int), seed: UInt64, lo: Float = -1, hi: Float = 1) -> Variable {
         randomVar([c.0, c.1, 3 * c.2 * c.3], seed: seed, lo: lo, hi: hi)
