@@ -71,8 +71,26 @@ func adamwUpdate(p: UnsafeMutablePointer<Float>, g: UnsafePointer<Float>, m: Uns
                  v: UnsafeMutablePointer<Float>, n: Int, decayFactor: Float, beta1: Float, beta2: Float,
                  stepSize: Float, invBc2Sqrt: Float, eps: Float) {
     let a1 = 1 - beta1, a2 = 1 - beta2
+    // Eight lanes at a time (the scalar loop did not vectorize: p, m, v may alias, and its sqrt and
+    // divide ran one float at a time: 10% of a vit-base step). Same operations in the same order
+    // per element, so the result is bit for bit the scalar one (the tail below).
     parallelFor(n, minChunk: 1 << 15) { r in
-        for i in r {
+        typealias V = VecMath.V
+        let va1 = V(repeating: a1), vb2 = V(repeating: beta2), va2 = V(repeating: a2)
+        let vinv = V(repeating: invBc2Sqrt), veps = V(repeating: eps)
+        let vdecay = V(repeating: decayFactor), vstep = V(repeating: stepSize)
+        var i = r.lowerBound
+        while i + 8 <= r.upperBound {
+            let gi = VecMath.load(g + i), m0 = VecMath.load(m + i)
+            let mi = m0 + va1 * (gi - m0)
+            let vi = VecMath.load(v + i) * vb2 + va2 * gi * gi
+            VecMath.store(mi, m + i)
+            VecMath.store(vi, v + i)
+            let denom = vi.squareRoot() * vinv + veps
+            VecMath.store(VecMath.load(p + i) * vdecay - vstep * mi / denom, p + i)
+            i += 8
+        }
+        while i < r.upperBound {
             let gi = g[i]
             let mi = m[i] + a1 * (gi - m[i])          // torch: exp_avg.lerp_(grad, 1 − β1)
             let vi = v[i] * beta2 + a2 * gi * gi
@@ -80,6 +98,7 @@ func adamwUpdate(p: UnsafeMutablePointer<Float>, g: UnsafePointer<Float>, m: Uns
             v[i] = vi
             let denom = vi.squareRoot() * invBc2Sqrt + eps
             p[i] = p[i] * decayFactor - stepSize * mi / denom
+            i += 1
         }
     }
 }

@@ -99,7 +99,12 @@ public final class Tensor {
     }
 
     public func fill(_ v: Float) { data.update(repeating: v, count: count) }
-    public func zero() { data.update(repeating: 0, count: count) }
+    /// Sets every element to 0; large tensors over the cores (one core's memset runs well below
+    /// the memory bandwidth: zeroing vit-base's gradients was 34 ms of its step).
+    public func zero() {
+        let p = data
+        parallelFor(count, minChunk: 1 << 18) { r in (p + r.lowerBound).update(repeating: 0, count: r.count) }
+    }
 
     public func copy(from other: Tensor) {
         precondition(other.count == count, "copy: \(other.shape) into \(shape)")
