@@ -53,18 +53,20 @@ public enum VecMath {
         // the low mantissa bits: no floor (a libm call without SSE4.1) and no float→int
         // conversion (which would trap on NaN).
         let magic = V(repeating: 12582912)
-        let t = x * 1.44269504088896341 + magic
+        let t = magic.addingProduct(x, V(repeating: 1.44269504088896341))
         let fx = t - magic
         let n = unsafeBitCast(t, to: SIMD8<Int32>.self) &- unsafeBitCast(magic, to: SIMD8<Int32>.self)
-        x = x - fx * 0.693359375
-        x = x - fx * -2.12194440e-4
+        // Each polynomial step is one fused multiply-add (one rounding; vfmadd with the numeric
+        // targets' haswell CPU), as Cephes' FMA builds do.
+        x = x.addingProduct(fx, V(repeating: -0.693359375))
+        x = x.addingProduct(fx, V(repeating: 2.12194440e-4))
         let z = x * x
-        var y = x * 1.9875691500e-4 + 1.3981999507e-3
-        y = y * x + 8.3334519073e-3
-        y = y * x + 4.1665795894e-2
-        y = y * x + 1.6666665459e-1
-        y = y * x + 5.0000001201e-1
-        y = y * z + x + 1
+        var y = V(repeating: 1.3981999507e-3).addingProduct(x, V(repeating: 1.9875691500e-4))
+        y = V(repeating: 8.3334519073e-3).addingProduct(y, x)
+        y = V(repeating: 4.1665795894e-2).addingProduct(y, x)
+        y = V(repeating: 1.6666665459e-1).addingProduct(y, x)
+        y = V(repeating: 5.0000001201e-1).addingProduct(y, x)
+        y = x.addingProduct(y, z) + 1
         // 2^n by building the exponent bits
         let pow2n = unsafeBitCast((n &+ 127) &<< 23, to: V.self)
         return y * pow2n
@@ -78,17 +80,18 @@ public enum VecMath {
         var x = x0.replacing(with: hi, where: x0 .> hi)
         x = x.replacing(with: lo, where: x .< lo)
         let x2 = x * x
-        var p = x2 * -2.72614225801306e-10 + 2.77068142495902e-08
-        p = p * x2 + -2.10102402082508e-06
-        p = p * x2 + -5.69250639462346e-05
-        p = p * x2 + -7.34990630326855e-04
-        p = p * x2 + -2.95459980854025e-03
-        p = p * x2 + -1.60960333262415e-02
+        func step(_ acc: V, _ c: Float) -> V { V(repeating: c).addingProduct(acc, x2) }   // c + acc·x²
+        var p = V(repeating: 2.77068142495902e-08).addingProduct(x2, V(repeating: -2.72614225801306e-10))
+        p = step(p, -2.10102402082508e-06)
+        p = step(p, -5.69250639462346e-05)
+        p = step(p, -7.34990630326855e-04)
+        p = step(p, -2.95459980854025e-03)
+        p = step(p, -1.60960333262415e-02)
         p = p * x
-        var q = x2 * -1.45660718464996e-05 + -2.13374055278905e-04
-        q = q * x2 + -1.68282697438203e-03
-        q = q * x2 + -7.37332916720468e-03
-        q = q * x2 + -1.42647390514189e-02
+        var q = V(repeating: -2.13374055278905e-04).addingProduct(x2, V(repeating: -1.45660718464996e-05))
+        q = step(q, -1.68282697438203e-03)
+        q = step(q, -7.37332916720468e-03)
+        q = step(q, -1.42647390514189e-02)
         return p / q
     }
 
