@@ -84,6 +84,26 @@ final class BadInputTests: XCTestCase {
         try train(["--threads", "0"], ["--threads"])
     }
 
+    /// VMAE_SGEMM names the fp32 GEMM library; any other value is one line and status 2, before
+    /// any work (vmae-train) or any timing (vmae bench, also for its --sgemm option).
+    func testABadGEMMBackendIsRefusedWithOneLine() throws {
+        let r = try TT.Running(try TT.binary("vmae-train"), ["--config", config, "--quiet"], scratch: dir,
+                               environment: ["VMAE_SGEMM": "mkl"]).wait(timeout: 60)
+        XCTAssertEqual(r.status, 2, r.stderr)
+        XCTAssertEqual(r.stderrLines.count, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("VMAE_SGEMM=mkl is not a GEMM backend (use openblas, onednn or auto)"), r.stderr)
+        XCTAssertTrue(TT.checkpointFiles(dir + "/out").isEmpty)
+        let bench = ["bench", "step", "--preset", "vit-tiny", "--frames", "4", "--size", "32", "--batch", "1", "--steps", "1", "--threads", "1"]
+        let b = try TT.Running(try TT.binary("vmae"), bench, scratch: dir, environment: ["VMAE_SGEMM": "mkl"]).wait(timeout: 60)
+        XCTAssertEqual(b.status, 2, b.stderr)
+        XCTAssertTrue(b.stderr.contains("VMAE_SGEMM=mkl"), b.stderr)
+        try refused("vmae", bench + ["--sgemm", "fast"], ["--sgemm", "openblas, onednn or auto", "fast"])
+        // a good value is used and named on the bench line
+        let ok = try TT.run("vmae", bench + ["--sgemm", "openblas"], scratch: dir)
+        XCTAssertEqual(ok.status, 0, ok.stderr)
+        XCTAssertTrue(ok.stdout.contains("\"sgemm\":\"openblas\""), ok.stdout)
+    }
+
     func testMissingListFile() throws {
         try train(["--set", "data.train_list=\(dir)/nolist.txt"], ["data.train_list", "nolist.txt"])
     }
