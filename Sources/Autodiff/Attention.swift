@@ -134,9 +134,10 @@ func attentionForward(_ out: UnsafeMutablePointer<Float>, probs: UnsafeMutablePo
 /// A and C compute the transpose of the block (short and wide: hd rows, k = N) in a scratch and
 /// add it back transposed: oneDNN runs that 1.3–1.7× faster than the tall Pᵀ·dO (N×hd, k = N).
 /// Each phase writes disjoint slices of dqkv, so the items of a phase run in parallel.
+/// `fresh`: dqkv holds garbage and every element is written (=) instead of accumulated (+=).
 /// dout: [B, N, D], probs: [B, H, N, N] (destroyed), qkv, dqkv: [B, N, 3D]
 func attentionBackward(dout: UnsafePointer<Float>, probs: UnsafeMutablePointer<Float>, qkv: UnsafePointer<Float>,
-                       dqkv: UnsafeMutablePointer<Float>, _ dm: AttentionDims) {
+                       dqkv: UnsafeMutablePointer<Float>, _ dm: AttentionDims, fresh: Bool = false) {
     let n = dm.n, d = dm.d, d3 = 3 * dm.d, hd = dm.hd, scale = dm.scale, heads = dm.heads
     // A: dV
     attentionRun(dm, items: dm.colItems, scratchCount: hd * dm.colsPerBlock) { range, t in
@@ -145,7 +146,7 @@ func attentionBackward(dout: UnsafePointer<Float>, probs: UnsafeMutablePointer<F
             let p = probs + (bi * heads + h) * n * n
             BLAS.gemm(transA: true, m: hd, n: cols, k: n, a: dout + bi * n * d + h * hd, lda: d,
                       b: p + j0, ldb: n, beta: 0, c: t, ldc: cols, oneDNNWithTransposedA: true)
-            addTransposed(t, rows: hd, cols: cols, into: dqkv + (bi * n + j0) * d3 + 2 * d + h * hd, ld: d3)
+            addTransposed(t, rows: hd, cols: cols, into: dqkv + (bi * n + j0) * d3 + 2 * d + h * hd, ld: d3, store: fresh)
         }
     }
     // B: dS (in place of P) and dQ
@@ -158,7 +159,7 @@ func attentionBackward(dout: UnsafePointer<Float>, probs: UnsafeMutablePointer<F
                       b: base + 2 * d, ldb: d3, beta: 0, c: dp, ldc: n)
             for i in 0..<rows { VecMath.softmaxBackwardRow(y: ps + i * n, dy: dp + i * n, out: ps + i * n, n) }
             BLAS.gemm(m: rows, n: hd, k: n, alpha: scale, a: ps, lda: n, b: base + d, ldb: d3,
-                      beta: 1, c: dqkv + (bi * n + r0) * d3 + h * hd, ldc: d3)
+                      beta: fresh ? 0 : 1, c: dqkv + (bi * n + r0) * d3 + h * hd, ldc: d3)
         }
     }
     // C: dK
@@ -168,17 +169,20 @@ func attentionBackward(dout: UnsafePointer<Float>, probs: UnsafeMutablePointer<F
             let ds = probs + (bi * heads + h) * n * n
             BLAS.gemm(transA: true, m: hd, n: cols, k: n, alpha: scale, a: qkv + bi * n * d3 + h * hd, lda: d3,
                       b: ds + j0, ldb: n, beta: 0, c: t, ldc: cols, oneDNNWithTransposedA: true)
-            addTransposed(t, rows: hd, cols: cols, into: dqkv + (bi * n + j0) * d3 + d + h * hd, ld: d3)
+            addTransposed(t, rows: hd, cols: cols, into: dqkv + (bi * n + j0) * d3 + d + h * hd, ld: d3, store: fresh)
         }
     }
 }
 
-/// dst[j, u] += t[u, j] for u in 0..<rows, j in 0..<cols       t: [rows, cols] packed, dst: [cols, rows] (ld)
+/// dst[j, u] += t[u, j] (or = when `store`) for u in 0..<rows, j in 0..<cols
+/// t: [rows, cols] packed, dst: [cols, rows] (ld)
 @inline(__always)
-private func addTransposed(_ t: UnsafePointer<Float>, rows: Int, cols: Int, into dst: UnsafeMutablePointer<Float>, ld: Int) {
+private func addTransposed(_ t: UnsafePointer<Float>, rows: Int, cols: Int, into dst: UnsafeMutablePointer<Float>, ld: Int,
+                           store: Bool) {
     for j in 0..<cols {
         let row = dst + j * ld
-        for u in 0..<rows { row[u] += t[u * cols + j] }
+        if store { for u in 0..<rows { row[u] = t[u * cols + j] } }
+        else { for u in 0..<rows { row[u] += t[u * cols + j] } }
     }
 }
 
@@ -192,8 +196,9 @@ public func attention(_ qkv: Variable, heads: Int) -> Variable {
     let probs = keep ? Tensor(uninitialized: [dm.b, heads, dm.n, dm.n]) : nil
     attentionForward(out.data, probs: probs?.data, qkv.value.data, dm)
     return Tape.record(out, inputs: [qkv]) { o in
+        let (dqkv, fresh) = qkv.gradBufferToWrite()   // every element of dqkv is written: no zero-fill when fresh
         attentionBackward(dout: o.grad!.data, probs: probs!.data, qkv: qkv.value.data,
-                          dqkv: qkv.gradBuffer().data, dm)
+                          dqkv: dqkv.data, dm, fresh: fresh)
     }
 }
 

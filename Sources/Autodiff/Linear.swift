@@ -15,12 +15,13 @@ func linearForward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, 
     if let b { Kernels.addRowVector(y, b, rows: m, n: outF) }
 }
 
-/// dx[M, in] += dy[M, out] · w[out, in];  dw[out, in] += dy[M, out]ᵀ · x[M, in];  db[out] += Σ_rows dy
+/// dx[M, in] += dy[M, out] · w[out, in]  (= when `dxFresh`: dx holds garbage);
+/// dw[out, in] += dy[M, out]ᵀ · x[M, in];  db[out] += Σ_rows dy
 @inline(__always)
 func linearBackward(dy: UnsafePointer<Float>, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
                     dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?, db: UnsafeMutablePointer<Float>?,
-                    m: Int, inF: Int, outF: Int) {
-    if let dx { BLAS.gemmMixed(m: m, n: inF, k: outF, dy, w, beta: 1, dx) }
+                    m: Int, inF: Int, outF: Int, dxFresh: Bool = false) {
+    if let dx { BLAS.gemmMixed(m: m, n: inF, k: outF, dy, w, beta: dxFresh ? 0 : 1, dx) }
     if let dw { BLAS.gemmMixed(transA: true, m: outF, n: inF, k: m, dy, x, beta: 1, dw) }
     if let db { Kernels.sumRowsAccumulate(dy, rows: m, n: outF, into: db) }
 }
@@ -34,10 +35,11 @@ public func linear(_ x: Variable, _ w: Variable, _ b: Variable?) -> Variable {
     let y = Tensor(uninitialized: Array(x.shape.dropLast()) + [outF])
     linearForward(y.data, x.value.data, w.value.data, b?.value.data, m: m, inF: inF, outF: outF)
     return Tape.record(y, inputs: [x, w, b]) { out in
+        let dx = x.requiresGrad ? x.gradBufferToWrite() : nil   // dx is written whole: no zero-fill when fresh
         linearBackward(dy: out.grad!.data, x: x.value.data, w: w.value.data,
-                       dx: x.requiresGrad ? x.gradBuffer().data : nil,
+                       dx: dx?.buffer.data,
                        dw: w.requiresGrad ? w.gradBuffer().data : nil,
                        db: b?.requiresGrad == true ? b!.gradBuffer().data : nil,
-                       m: m, inF: inF, outF: outF)
+                       m: m, inF: inF, outF: outF, dxFresh: dx?.fresh ?? false)
     }
 }

@@ -28,6 +28,18 @@ public final class Variable {
         return g
     }
 
+    /// The gradient buffer for a backward kernel that writes every element of it: `fresh` when it
+    /// was just created and holds garbage (the kernel must overwrite it, `=`), otherwise the
+    /// existing buffer to accumulate into (`+=`). Saves zero-filling the activation gradients
+    /// that a linear layer or attention produces first.
+    @inline(__always)
+    public func gradBufferToWrite() -> (buffer: Tensor, fresh: Bool) {
+        if let g = grad { return (g, false) }
+        let g = Tensor(uninitialized: value.shape)
+        grad = g
+        return (g, true)
+    }
+
     /// Zero the gradient (once per step, before backward).
     public func zeroGrad() { grad?.zero() }
 

@@ -106,6 +106,19 @@ final class AttentionTests: XCTestCase {
         }
     }
 
+    /// The first backward into qkv writes its fresh gradient buffer whole (no zero-fill): with
+    /// the tensor pool full of NaN-filled buffers of that size, the gradient is still exact.
+    func testFreshGradientBufferIsOverwrittenWhole() {
+        for c in [(2, 7, 3, 5), (2, 530, 2, 4)] {
+            let x = Self.qkv(c, seed: 90)
+            let want = OpCheck.gradients([x]) { v in attentionNaive(v[0], heads: c.2) }
+            do { _ = (0..<4).map { _ in Tensor(filled: .nan, shape: x.shape) } }   // back to the pool, NaN inside
+            let got = OpCheck.gradients([x]) { v in attention(v[0], heads: c.2) }
+            XCTAssertFalse(got[0].contains { $0.isNaN }, "NaN from a recycled buffer in \(c)")
+            OpCheck.assertNear(got[0], want[0].map(Double.init), tol: 1e-5, "fresh dqkv \(c)")
+        }
+    }
+
     func testBackwardAccumulates() {
         let x = Self.qkv((2, 7, 3, 5), seed: 80)
         let seed = Tensor(filled: 0.5, shape: [2, 7, 15])

@@ -35,9 +35,29 @@ final class LinearTests: XCTestCase {
     func testBackwardAccumulates() {
         let x = randomVar([3, 4], seed: 1), w = randomVar([2, 4], seed: 2)
         linear(x, w, nil).backward(seed: Tensor(filled: 1, shape: [3, 2]))
-        let g1 = w.grad!.array
+        let g1 = w.grad!.array, gx1 = x.grad!.array
         linear(x, w, nil).backward(seed: Tensor(filled: 1, shape: [3, 2]))
         for (a, b) in zip(w.grad!.array, g1) { XCTAssertEqual(a, 2 * b, accuracy: 1e-5) }
+        for (a, b) in zip(x.grad!.array, gx1) { XCTAssertEqual(a, 2 * b, accuracy: 1e-5, "dx accumulates once it exists") }
+    }
+
+    /// The first backward into x writes its fresh gradient buffer whole (no zero-fill): with the
+    /// tensor pool full of NaN-filled buffers of that size, dx = dy · W still, exactly.
+    func testFreshInputGradientIsOverwrittenWhole() {
+        let (m, i, o) = (300, 40, 24)   // large enough for the GEMM split over the cores
+        let x = randomVar([m, i], seed: 11), w = randomVar([o, i], seed: 12)
+        do { _ = (0..<4).map { _ in Tensor(filled: .nan, shape: [m, i]) } }   // back to the pool, NaN inside
+        let dy = randomVar([m, o], seed: 13).value
+        linear(x, w, nil).backward(seed: dy)
+        let dx = x.grad!.array
+        XCTAssertFalse(dx.contains { $0.isNaN }, "NaN from a recycled buffer")
+        for r in stride(from: 0, to: m, by: 37) {
+            for c in 0..<i {
+                var s = 0.0
+                for k in 0..<o { s += Double(dy.data[r * o + k]) * Double(w.value.data[k * i + c]) }
+                XCTAssertEqual(Double(dx[r * i + c]), s, accuracy: 1e-4, "dx[\(r), \(c)]")
+            }
+        }
     }
 }
 

@@ -119,6 +119,37 @@ final class GEMMTests: XCTestCase {
         XCTAssertNotEqual(BLAS.backend, .auto, "the process's backend is always resolved")
     }
 
+    /// beta = 0 must not read C: a gradient buffer written whole by a GEMM comes from the pool
+    /// with a previous tensor's bytes, NaN included (Variable.gradBufferToWrite).
+    func testBetaZeroIgnoresGarbageInC() {
+        let before = Threads.count
+        defer { Threads.configure(before) }
+        Threads.configure(2)
+        withEachBackend { backend in
+            var rng = RNG(seed: 33)
+            for transA in [false, true] {
+                for (m, n, k) in [(5, 7, 3), (200, 96, 128)] {   // one small product, one split over the cores
+                    let a = random(m * k, &rng), b = random(k * n, &rng)
+                    var c = [Float](repeating: .nan, count: m * n), want = [Float](repeating: 0, count: m * n)
+                    a.withUnsafeBufferPointer { ap in
+                        b.withUnsafeBufferPointer { bp in
+                            c.withUnsafeMutableBufferPointer {
+                                BLAS.gemm(transA: transA, m: m, n: n, k: k, ap.baseAddress!, bp.baseAddress!, beta: 0, $0.baseAddress!)
+                            }
+                            want.withUnsafeMutableBufferPointer {
+                                BLAS.naiveGemm(transA: transA, transB: false, m: m, n: n, k: k, alpha: 1, ap.baseAddress!, bp.baseAddress!,
+                                               beta: 0, $0.baseAddress!)
+                            }
+                        }
+                    }
+                    let worst = zip(c, want).map { abs($0 - $1) }.max() ?? 0
+                    XCTAssertFalse(c.contains { $0.isNaN }, "\(backend) transA \(transA) \(m)x\(n)x\(k): NaN from C leaked")
+                    XCTAssertLessThanOrEqual(worst, 1e-4, "\(backend) transA \(transA) \(m)x\(n)x\(k)")
+                }
+            }
+        }
+    }
+
     func testEmptyInnerDimensionScalesCByBeta() {
         var c: [Float] = [1, 2, 3, 4, 5, 6]
         let a: [Float] = [0], b: [Float] = [0]
