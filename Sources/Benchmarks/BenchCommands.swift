@@ -133,3 +133,7 @@ public func runTokens(frames: Int, size: Int, patch: Int, tubelet: Int, json: Bo
     let c = try TokenCalculator.count(frames: frames, size: size, patch: patch, tubelet: tubelet)
     print(json ? try jsonLine(c) : TokenCalculator.table(c))
 }
+
+/// Why `VMAE_SGEMM` (the fp32 GEMM library, `GEMMBackend`) cannot be used, or nil: `vmae`
+/// refuses it with one line and status 2 before any command runs.
+public var gemmBackendProblem: String? { BLAS.backendError }

@@ -33,4 +33,6 @@ struct VMAETrain: ParsableCommand {
 // child copy of this executable with the reader that will read it here (this line runs it,
 // when the process is that child).
 HDF5Isolation.serveOrEnable(readers: [Checkpoint.isolatedReader])
+// VMAE_SGEMM names the fp32 GEMM library for the whole process: a wrong value stops here.
+if let why = gemmBackendProblem { printErr("error: \(why)"); exit(2) }
 runCommandLine(VMAETrain.self)

@@ -1,5 +1,7 @@
 import ArgumentParser
+import Foundation
 import ExitStatus
+import Benchmarks
 import HDF5
 import Checkpoint
 import Interop
@@ -16,4 +18,6 @@ struct VMAE: ParsableCommand {
 // child copy of this executable with the reader that will read it here (this line runs it,
 // when the process is that child).
 HDF5Isolation.serveOrEnable(readers: [Checkpoint.isolatedReader, Parity.isolatedReader])
+// VMAE_SGEMM names the fp32 GEMM library for the whole process: a wrong value stops here.
+if let why = gemmBackendProblem { printErr("error: \(why)"); exit(2) }
 runCommandLine(VMAE.self)

@@ -97,6 +97,11 @@ final class BadInputTests: XCTestCase {
         let b = try TT.Running(try TT.binary("vmae"), bench, scratch: dir, environment: ["VMAE_SGEMM": "mkl"]).wait(timeout: 60)
         XCTAssertEqual(b.status, 2, b.stderr)
         XCTAssertTrue(b.stderr.contains("VMAE_SGEMM=mkl"), b.stderr)
+        // every other command of both executables too, before it runs
+        let i = try TT.Running(try TT.binary("vmae"), ["inspect", dir + "/nothing.h5"], scratch: dir,
+                               environment: ["VMAE_SGEMM": "mkl"]).wait(timeout: 60)
+        XCTAssertEqual(i.status, 2, i.stderr)
+        XCTAssertEqual(i.stderrLines, ["error: VMAE_SGEMM=mkl is not a GEMM backend (use openblas, onednn or auto)"])
         try refused("vmae", bench + ["--sgemm", "fast"], ["--sgemm", "openblas, onednn or auto", "fast"])
         // a good value is used and named on the bench line
         let ok = try TT.run("vmae", bench + ["--sgemm", "openblas"], scratch: dir)
