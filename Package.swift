@@ -103,7 +103,7 @@ let package = Package(
         .executableTarget(name: "vmae", dependencies: [
             "Benchmarks", "Inference", "Interop", "ExitStatus", "DataPipeline", "Checkpoint", "HDF5", "TensorCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: fast),
-        .executableTarget(name: "vmae-train", dependencies: ["Training", "ExitStatus", "Checkpoint", "HDF5", .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: fast),
+        .executableTarget(name: "vmae-train", dependencies: ["Training", "ExitStatus", "Checkpoint", "HDF5", "TensorCore", .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: fast),
 
         // Tests: one target per source target; TestSupport holds what several of them share.
         .target(name: "TestSupport", dependencies: ["RunConfig", "VideoMAE", "Checkpoint", "NN", "VideoIO", "TensorCore", "CFFmpeg"], path: "Tests/TestSupport"),

@@ -43,27 +43,24 @@ struct AttentionDims {
         // Blocks of ~256K floats of P: thin blocks make OpenBLAS repack K (or dO) for every block,
         // which costs more than P falling out of L2 (measured single-core on N = 1568, hd = 64:
         // 64K-float blocks 68, 256K 72, whole pairs 74 GFLOP/s; on two cores 256K was best).
-        var rb = max(32, 262_144 / max(n, 1))
-        // enough items to keep every core busy when B·H is small
-        let want = 4 * Threads.count
-        let pairs = b * heads
-        if pairs > 0 && pairs * ((n + rb - 1) / rb) < want {
-            let perPair = (want + pairs - 1) / pairs
-            rb = max(8, (n + perPair - 1) / perPair)
-        }
-        rb = max(1, min(rb, n))
-        rowsPerBlock = rb
-        blocks = n == 0 ? 0 : (n + rb - 1) / rb
+        rowsPerBlock = Self.blockSize(preferred: max(32, 262_144 / max(n, 1)), atLeast: 8, n: n, pairs: b * heads)
+        blocks = n == 0 ? 0 : (n + rowsPerBlock - 1) / rowsPerBlock
         // dVᵀ / dKᵀ blocks [hd, cols] with k = N: oneDNN ran 64×392…784 at 89 GFLOP/s single-core
         // (N = 1568) against 70–81 for whole 64×1568 pairs; split further only to feed the cores.
-        var cb = min(n, 512)
-        if pairs > 0 && pairs * ((n + cb - 1) / max(cb, 1)) < want {
+        colsPerBlock = Self.blockSize(preferred: 512, atLeast: 16, n: n, pairs: b * heads)
+        colBlocks = n == 0 ? 0 : (n + colsPerBlock - 1) / colsPerBlock
+    }
+
+    /// `preferred` rows (or columns) per block, made smaller (down to `atLeast`) when the B·H
+    /// pairs would otherwise give fewer than 4 items per core; within 1…n.
+    static func blockSize(preferred: Int, atLeast: Int, n: Int, pairs: Int) -> Int {
+        var size = max(1, preferred)
+        let want = 4 * Threads.count
+        if pairs > 0 && pairs * ((n + size - 1) / size) < want {
             let perPair = (want + pairs - 1) / pairs
-            cb = max(16, (n + perPair - 1) / perPair)
+            size = max(atLeast, (n + perPair - 1) / perPair)
         }
-        cb = max(1, min(cb, n))
-        colsPerBlock = cb
-        colBlocks = n == 0 ? 0 : (n + cb - 1) / cb
+        return max(1, min(size, n))
     }
 
     /// (b, h, first row, row count) of an item

@@ -14,12 +14,10 @@ func jsonLine<T: Encodable>(_ v: T) throws -> String {
     return String(data: try enc.encode(v), encoding: .utf8)!
 }
 
-/// Sets the fp32 GEMM backend from `--sgemm` (when given) or refuses a bad `VMAE_SGEMM`.
+/// Sets the fp32 GEMM backend from `--sgemm` when given (a bad `VMAE_SGEMM` is refused by `vmae`
+/// before any command runs).
 func chooseGEMMBackend(_ option: String?) throws {
-    guard let option else {
-        if let e = BLAS.backendError { throw UserError(e) }
-        return
-    }
+    guard let option else { return }
     guard let b = GEMMBackend(rawValue: option) else {
         throw UserError("--sgemm: expected openblas, onednn or auto, got \"\(option)\"")
     }
@@ -133,7 +131,3 @@ public func runTokens(frames: Int, size: Int, patch: Int, tubelet: Int, json: Bo
     let c = try TokenCalculator.count(frames: frames, size: size, patch: patch, tubelet: tubelet)
     print(json ? try jsonLine(c) : TokenCalculator.table(c))
 }
-
-/// Why `VMAE_SGEMM` (the fp32 GEMM library, `GEMMBackend`) cannot be used, or nil: `vmae`
-/// refuses it with one line and status 2 before any command runs.
-public var gemmBackendProblem: String? { BLAS.backendError }

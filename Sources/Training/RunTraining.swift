@@ -75,7 +75,3 @@ func endRank(after error: Error, _ world: Communicator) -> Never {
     printErr("vmae: rank \(world.rank) of \(world.size) failed; ending every rank of the run")
     world.abort(code)
 }
-
-/// Why `VMAE_SGEMM` (the fp32 GEMM library, `GEMMBackend`) cannot be used, or nil: the
-/// executables refuse it with one line and status 2 before any command runs.
-public var gemmBackendProblem: String? { BLAS.backendError }

@@ -44,8 +44,6 @@ public final class Trainer {
         // optim.precision: the linear layers' GEMMs in fp32 or bf16 for this run (validated with the config)
         if let why = BLAS.setPrecision(cfg.gemmPrecision) { throw UserError("optim.precision: \(why)") }
         defer { _ = BLAS.setPrecision(.fp32) }
-        // VMAE_SGEMM: the fp32 GEMM library (GEMMBackend); a value that is none is refused here
-        if let why = BLAS.backendError { throw UserError(why) }
         guard cfg.task == "pretrain" else { return try FinetuneRunner(trainer: self).run() }
         let seed = UInt64(bitPattern: Int64(cfg.seed))
         let world = Communicator.world   // one process, or this rank of a data-parallel run

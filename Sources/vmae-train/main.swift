@@ -1,6 +1,7 @@
 import ArgumentParser
 import ExitStatus
 import Foundation
+import TensorCore
 import Training
 import HDF5
 import Checkpoint
@@ -34,5 +35,5 @@ struct VMAETrain: ParsableCommand {
 // when the process is that child).
 HDF5Isolation.serveOrEnable(readers: [Checkpoint.isolatedReader])
 // VMAE_SGEMM names the fp32 GEMM library for the whole process: a wrong value stops here.
-if let why = gemmBackendProblem { printErr("error: \(why)"); exit(2) }
+if let why = BLAS.backendError { printErr("error: \(why)"); exit(2) }
 runCommandLine(VMAETrain.self)

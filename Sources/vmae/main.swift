@@ -1,10 +1,10 @@
 import ArgumentParser
 import Foundation
 import ExitStatus
-import Benchmarks
 import HDF5
 import Checkpoint
 import Interop
+import TensorCore
 
 /// `vmae`: the tool box around training — benchmarks, parity with PyTorch, inspection, data.
 struct VMAE: ParsableCommand {
@@ -19,5 +19,5 @@ struct VMAE: ParsableCommand {
 // when the process is that child).
 HDF5Isolation.serveOrEnable(readers: [Checkpoint.isolatedReader, Parity.isolatedReader])
 // VMAE_SGEMM names the fp32 GEMM library for the whole process: a wrong value stops here.
-if let why = gemmBackendProblem { printErr("error: \(why)"); exit(2) }
+if let why = BLAS.backendError { printErr("error: \(why)"); exit(2) }
 runCommandLine(VMAE.self)
