@@ -12,7 +12,7 @@
 #   PRETRAIN_SET="model.normalize_target=true" OUT=runs/payoff-normalized ...: pretrain with
 #   these config overrides (space-separated key=value) into another output tree, e.g. the
 #   original's normalized target against the same scratch arm. ARMS="pretrained" skips the
-#   scratch fine-tunes (default ARMS="pretrained scratch").
+#   scratch fine-tunes, ARMS="scratch" the pretraining (default ARMS="pretrained scratch").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA_SEEDS=${DATA_SEEDS:-"12 13 14"}
@@ -35,10 +35,12 @@ one_seed() {
   local s=$1 data=data/synthetic/payoff-$1 pre=$out/seed-$1/pretrain
   bash scripts/synth-data.sh "$s" "$data" > /dev/null
   mkdir -p "$out/seed-$s"
-  local t0=$(date +%s)
-  "$bin/vmae-train" --config configs/pretrain.json --set output_dir="$pre" "${threads[@]}" "${pretrain_set[@]}" \
-    --set data.train_list="$data/unlabeled/train.csv" --set data.val_list="$data/unlabeled/val.csv" > "$pre.log" 2>&1
-  echo "data seed $s: pretraining $(( $(date +%s) - t0 )) s (this call; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)), last record: $(tail -n 1 "$pre/metrics.jsonl")"
+  if [[ " $ARMS " == *" pretrained "* ]]; then  # the scratch arm alone needs no pretraining
+    local t0=$(date +%s)
+    "$bin/vmae-train" --config configs/pretrain.json --set output_dir="$pre" "${threads[@]}" "${pretrain_set[@]}" \
+      --set data.train_list="$data/unlabeled/train.csv" --set data.val_list="$data/unlabeled/val.csv" > "$pre.log" 2>&1
+    echo "data seed $s: pretraining $(( $(date +%s) - t0 )) s (this call; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)), last record: $(tail -n 1 "$pre/metrics.jsonl")"
+  fi
   for f in $FT_SEEDS; do
     for arm in $ARMS; do
       grep -q "^$s	$f	$arm	" "$results" && continue
