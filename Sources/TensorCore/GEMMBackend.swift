@@ -5,7 +5,8 @@ import Foundation
 /// chosen for the products whose A is not transposed (forward and input-gradient products: x·Wᵀ,
 /// dy·W, Q·Kᵀ, P·V). Measured single-threaded at the model's shapes on an Intel Xeon (AVX-512,
 /// OpenBLAS 0.3.21 SkylakeX, libdnnl 2.6): oneDNN 0.80–0.92× OpenBLAS's time on those, but 1.08–1.23×
-/// on the transposed-A (weight-gradient) products, so those stay on OpenBLAS.
+/// on the transposed-A (weight-gradient) products, so those stay on OpenBLAS. On an AMD EPYC Zen 5
+/// (AVX-512) the whole pretraining step with `onednn` took 0.63–0.81× the `openblas` step.
 ///
 /// The choice is fixed per process (a function of `VMAE_SGEMM` and the CPU), never timed at run
 /// time, so a run and its resume multiply with the same kernels.
@@ -14,7 +15,8 @@ public enum GEMMBackend: String, CaseIterable, Sendable {
     case openblas
     /// oneDNN for the GEMMs whose A is not transposed, OpenBLAS for the rest
     case onednn
-    /// `onednn` on Intel CPUs with AVX-512 (where it was measured faster), `openblas` elsewhere
+    /// `onednn` on CPUs with AVX-512 (measured faster on an Intel Xeon and an AMD Zen 5), `openblas`
+    /// elsewhere (an AVX2-only CPU; not measured there)
     case auto
 
     /// `VMAE_SGEMM` from the environment (auto when unset), or nil with the reason when it is not a backend.
@@ -25,28 +27,18 @@ public enum GEMMBackend: String, CaseIterable, Sendable {
         return (nil, "VMAE_SGEMM=\(v) is not a GEMM backend (use openblas, onednn or auto)")
     }
 
-    /// `auto` resolved for a CPU with this vendor string and these /proc/cpuinfo flags.
-    public func resolved(vendor: String, flags: Set<String>) -> GEMMBackend {
+    /// `auto` resolved for a CPU with these /proc/cpuinfo flags.
+    public func resolved(flags: Set<String>) -> GEMMBackend {
         guard self == .auto else { return self }
-        return vendor == "GenuineIntel" && flags.contains("avx512f") ? .onednn : .openblas
+        return flags.contains("avx512f") ? .onednn : .openblas
     }
-}
-
-extension CPUFeatures {
-    /// /proc/cpuinfo's vendor_id ("GenuineIntel", "AuthenticAMD"), or "" where it cannot be read.
-    public static let vendor: String = {
-        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("vendor_id") }),
-              let colon = line.firstIndex(of: ":") else { return "" }
-        return line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-    }()
 }
 
 extension BLAS {
     /// The resolved fp32 backend of this process (never `auto`): from `VMAE_SGEMM` and the CPU.
     /// An invalid `VMAE_SGEMM` leaves OpenBLAS here; the commands refuse it first (`backendError`).
     nonisolated(unsafe) public private(set) static var backend: GEMMBackend = {
-        (GEMMBackend.fromEnvironment().0 ?? .openblas).resolved(vendor: CPUFeatures.vendor, flags: CPUFeatures.flags)
+        (GEMMBackend.fromEnvironment().0 ?? .openblas).resolved(flags: CPUFeatures.flags)
     }()
 
     /// The reason `VMAE_SGEMM` cannot be used, or nil: the commands turn it into one line and status 2.
@@ -54,7 +46,7 @@ extension BLAS {
 
     /// Switches the fp32 backend (tests compare the two on the same products).
     public static func setBackend(_ b: GEMMBackend) {
-        backend = b.resolved(vendor: CPUFeatures.vendor, flags: CPUFeatures.flags)
+        backend = b.resolved(flags: CPUFeatures.flags)
     }
 
     /// The fp32 GEMM on one thread in oneDNN; false when oneDNN reports it cannot run it.
