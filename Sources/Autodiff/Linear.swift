@@ -16,13 +16,13 @@ func linearForward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, 
 }
 
 /// dx[M, in] += dy[M, out] · w[out, in]  (= when `dxFresh`: dx holds garbage);
-/// dw[out, in] += dy[M, out]ᵀ · x[M, in];  db[out] += Σ_rows dy
+/// dw[out, in] += dy[M, out]ᵀ · x[M, in]  (= when `dwFresh`);  db[out] += Σ_rows dy
 @inline(__always)
 func linearBackward(dy: UnsafePointer<Float>, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
                     dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?, db: UnsafeMutablePointer<Float>?,
-                    m: Int, inF: Int, outF: Int, dxFresh: Bool = false) {
+                    m: Int, inF: Int, outF: Int, dxFresh: Bool = false, dwFresh: Bool = false) {
     if let dx { BLAS.gemmMixed(m: m, n: inF, k: outF, dy, w, beta: dxFresh ? 0 : 1, dx) }
-    if let dw { BLAS.gemmMixed(transA: true, m: outF, n: inF, k: m, dy, x, beta: 1, dw) }
+    if let dw { BLAS.gemmMixed(transA: true, m: outF, n: inF, k: m, dy, x, beta: dwFresh ? 0 : 1, dw) }
     if let db { Kernels.sumRowsAccumulate(dy, rows: m, n: outF, into: db) }
 }
 
@@ -35,11 +35,12 @@ public func linear(_ x: Variable, _ w: Variable, _ b: Variable?) -> Variable {
     let y = Tensor(uninitialized: Array(x.shape.dropLast()) + [outF])
     linearForward(y.data, x.value.data, w.value.data, b?.value.data, m: m, inF: inF, outF: outF)
     return Tape.record(y, inputs: [x, w, b]) { out in
-        let dx = x.requiresGrad ? x.gradBufferToWrite() : nil   // dx is written whole: no zero-fill when fresh
+        // dx and dw are written whole: no zero-fill when fresh (dw is fresh after zeroGrad)
+        let dx = x.requiresGrad ? x.gradBufferToWrite() : nil
+        let dw = w.requiresGrad ? w.gradBufferToWrite() : nil
         linearBackward(dy: out.grad!.data, x: x.value.data, w: w.value.data,
-                       dx: dx?.buffer.data,
-                       dw: w.requiresGrad ? w.gradBuffer().data : nil,
+                       dx: dx?.buffer.data, dw: dw?.buffer.data,
                        db: b?.requiresGrad == true ? b!.gradBuffer().data : nil,
-                       m: m, inF: inF, outF: outF, dxFresh: dx?.fresh ?? false)
+                       m: m, inF: inF, outF: outF, dxFresh: dx?.fresh ?? false, dwFresh: dw?.fresh ?? false)
     }
 }

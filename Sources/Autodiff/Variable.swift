@@ -5,8 +5,17 @@ import TensorCore
 /// gradient back to their inputs on the `Tape`.
 public final class Variable {
     public var value: Tensor
-    /// d loss / d value, allocated zero-filled the first time backward writes to it.
-    public private(set) var grad: Tensor?
+    /// d loss / d value, allocated zero-filled the first time backward writes to it. After
+    /// `zeroGrad()` it reads as zeros (they are written on the first read, not by `zeroGrad`).
+    public var grad: Tensor? {
+        if gradIsStale { storedGrad?.zero(); gradIsStale = false }
+        return storedGrad
+    }
+    private var storedGrad: Tensor?
+    /// `zeroGrad()` was called and nothing has read or written the buffer since: its bytes are
+    /// the last step's gradient, to be overwritten by a kernel that writes it whole
+    /// (`gradBufferToWrite`) or zeroed on first read.
+    private var gradIsStale = false
     public let requiresGrad: Bool
     public var name: String
 
@@ -24,32 +33,36 @@ public final class Variable {
     public func gradBuffer() -> Tensor {
         if let g = grad { return g }
         let g = Tensor(zeros: value.shape)
-        grad = g
+        storedGrad = g
         return g
     }
 
     /// The gradient buffer for a backward kernel that writes every element of it: `fresh` when it
-    /// was just created and holds garbage (the kernel must overwrite it, `=`), otherwise the
-    /// existing buffer to accumulate into (`+=`). Saves zero-filling the activation gradients
-    /// that a linear layer or attention produces first.
+    /// was just created, or zeroed by `zeroGrad()` and not touched since, and holds garbage (the
+    /// kernel must overwrite it, `=`), otherwise the existing buffer to accumulate into (`+=`).
+    /// Saves zero-filling the activation gradients that a linear layer or attention produces
+    /// first, and the weight gradients of linear layers (zeroed once per step, then written whole).
     @inline(__always)
     public func gradBufferToWrite() -> (buffer: Tensor, fresh: Bool) {
-        if let g = grad { return (g, false) }
+        if gradIsStale, let g = storedGrad { gradIsStale = false; return (g, true) }
+        if let g = storedGrad { return (g, false) }
         let g = Tensor(uninitialized: value.shape)
-        grad = g
+        storedGrad = g
         return (g, true)
     }
 
-    /// Zero the gradient (once per step, before backward).
-    public func zeroGrad() { grad?.zero() }
+    /// Zero the gradient (once per step, before backward). Lazily: the zeros are written when
+    /// the gradient is next read, unless a kernel overwrites it whole first (`gradBufferToWrite`).
+    public func zeroGrad() { if storedGrad != nil { gradIsStale = true } }
 
     /// Drop the gradient buffer entirely.
-    public func clearGrad() { grad = nil }
+    public func clearGrad() { storedGrad = nil; gradIsStale = false }
 
     /// Replace the gradient (used by data-parallel averaging and tests).
     public func setGrad(_ g: Tensor?) {
         if let g { precondition(g.shape == value.shape, "grad \(g.shape) for value \(value.shape)") }
-        grad = g
+        storedGrad = g
+        gradIsStale = false
     }
 
     /// Runs the tape backwards from this scalar (d self / d self = 1), then frees the graph.

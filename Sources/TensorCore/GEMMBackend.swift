@@ -6,7 +6,9 @@ import Foundation
 /// dy·W, Q·Kᵀ, P·V). Measured single-threaded at the model's shapes on an Intel Xeon (AVX-512,
 /// OpenBLAS 0.3.21 SkylakeX, libdnnl 2.6): oneDNN 0.80–0.92× OpenBLAS's time on those, but 1.08–1.23×
 /// on the transposed-A (weight-gradient) products, so those stay on OpenBLAS. On an AMD EPYC Zen 5
-/// (AVX-512) the whole pretraining step with `onednn` took 0.63–0.81× the `openblas` step.
+/// (AVX-512) the whole pretraining step with `onednn` took 0.63–0.81× the `openblas` step; on an
+/// AMD EPYC Zen 3 (AVX2 and FMA, no AVX-512) oneDNN's attention ran 1.2–1.45× OpenBLAS's rate
+/// inside the step (5 of 6 alternating profile pairs) and its linear layers 1.0–1.16×.
 ///
 /// The choice is fixed per process (a function of `VMAE_SGEMM` and the CPU), never timed at run
 /// time, so a run and its resume multiply with the same kernels.
@@ -15,8 +17,9 @@ public enum GEMMBackend: String, CaseIterable, Sendable {
     case openblas
     /// oneDNN for the GEMMs whose A is not transposed, OpenBLAS for the rest
     case onednn
-    /// `onednn` on CPUs with AVX-512 (measured faster on an Intel Xeon and an AMD Zen 5), `openblas`
-    /// elsewhere (an AVX2-only CPU; not measured there)
+    /// `onednn` on CPUs with AVX-512 or with AVX2 and FMA (measured faster on an Intel Xeon, an AMD
+    /// Zen 5 and an AMD Zen 3), `openblas` on a CPU with neither (oneDNN's sgemm has no faster
+    /// kernel there; the numeric targets are built for AVX2 and FMA anyway)
     case auto
 
     /// `VMAE_SGEMM` from the environment (auto when unset), or nil with the reason when it is not a backend.
@@ -30,7 +33,8 @@ public enum GEMMBackend: String, CaseIterable, Sendable {
     /// `auto` resolved for a CPU with these /proc/cpuinfo flags.
     public func resolved(flags: Set<String>) -> GEMMBackend {
         guard self == .auto else { return self }
-        return flags.contains("avx512f") ? .onednn : .openblas
+        let avx2 = flags.contains("avx2") && flags.contains("fma")
+        return flags.contains("avx512f") || avx2 ? .onednn : .openblas
     }
 }
 

@@ -26,7 +26,7 @@ struct StepBenchCommand: ParsableCommand {
     var precision = "fp32"
     @Option(help: "VideoMAE V2 running-cell decoder masking: share of tokens the decoder skips (0 = off, V2: 0.5).")
     var decoderRatio = 0.0
-    @Option(help: "fp32 GEMM library: openblas, onednn (oneDNN for the products whose A is not transposed) or auto (oneDNN on a CPU with AVX-512). Default: VMAE_SGEMM, else auto.")
+    @Option(help: "fp32 GEMM library: openblas, onednn (oneDNN for the products whose A is not transposed) or auto (oneDNN on a CPU with AVX-512 or AVX2+FMA). Default: VMAE_SGEMM, else auto.")
     var sgemm: String?
     @Option(help: "A pretraining config: time its model, frames, size, batch, mask and precision instead of a preset's (--preset, --frames, --size, --batch, --precision and --decoder-ratio are then not used).")
     var config: String?

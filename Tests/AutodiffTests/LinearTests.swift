@@ -59,6 +59,59 @@ final class LinearTests: XCTestCase {
             }
         }
     }
+
+    /// zeroGrad() leaves the weight gradient's buffer as it was (no zero-fill pass) and the next
+    /// backward writes dW whole: with NaN in the old buffer, dW = dyᵀ · x exactly, and a second
+    /// backward without zeroGrad accumulates onto it.
+    func testWeightGradientAfterZeroGradIsOverwrittenWhole() {
+        let (m, i, o) = (300, 40, 24)   // large enough for the GEMM split over the cores
+        let x = randomVar([m, i], seed: 21), w = randomVar([o, i], seed: 22)
+        w.setGrad(Tensor(filled: .nan, shape: [o, i]))
+        w.zeroGrad()
+        let dy = randomVar([m, o], seed: 23).value
+        linear(x, w, nil).backward(seed: dy)
+        let dw = w.grad!.array
+        XCTAssertFalse(dw.contains { $0.isNaN }, "NaN from the last step's gradient buffer")
+        for r in 0..<o {
+            for c in 0..<i {
+                var s = 0.0
+                for k in 0..<m { s += Double(dy.data[k * o + r]) * Double(x.value.data[k * i + c]) }
+                XCTAssertEqual(Double(dw[r * i + c]), s, accuracy: 1e-3, "dw[\(r), \(c)]")
+            }
+        }
+        linear(x, w, nil).backward(seed: dy)
+        for (a, b) in zip(w.grad!.array, dw) { XCTAssertEqual(a, 2 * b, accuracy: 1e-3, "dw accumulates once written") }
+    }
+}
+
+/// zeroGrad() is lazy: the gradient reads as zeros, and a kernel that writes it whole is told so.
+final class ZeroGradTests: XCTestCase {
+    func testAZeroedGradientReadsAsZeros() {
+        let v = Variable(Tensor(filled: 1, shape: [5]), requiresGrad: true)
+        v.setGrad(Tensor(filled: 3, shape: [5]))
+        v.zeroGrad()
+        XCTAssertEqual(v.grad!.array, [0, 0, 0, 0, 0])
+        v.setGrad(Tensor(filled: 3, shape: [5]))
+        v.zeroGrad()
+        let two = Tensor(filled: 2, shape: [5])
+        Kernels.axpy(1, two.data, v.gradBuffer().data, 5)   // an accumulating kernel
+        withExtendedLifetime(two) { XCTAssertEqual(v.grad!.array, [2, 2, 2, 2, 2]) }
+    }
+
+    func testAZeroedGradientIsFreshForAWholeWrite() {
+        let v = Variable(Tensor(filled: 1, shape: [4]), requiresGrad: true)
+        XCTAssertTrue(v.gradBufferToWrite().fresh, "a new buffer")
+        XCTAssertFalse(v.gradBufferToWrite().fresh, "then accumulated into")
+        v.zeroGrad()
+        XCTAssertTrue(v.gradBufferToWrite().fresh, "zeroed and untouched since")
+        XCTAssertFalse(v.gradBufferToWrite().fresh)
+        v.zeroGrad()
+        _ = v.grad   // a read writes the zeros: no longer fresh
+        XCTAssertFalse(v.gradBufferToWrite().fresh)
+        v.clearGrad()
+        v.zeroGrad()
+        XCTAssertNil(v.grad, "nothing to zero")
+    }
 }
 
 /// The checker itself must fail on a wrong gradient, or it proves nothing.

@@ -109,7 +109,9 @@ final class GEMMTests: XCTestCase {
         XCTAssertNil(bad.0)
         XCTAssertEqual(bad.1, "VMAE_SGEMM=mkl is not a GEMM backend (use openblas, onednn or auto)")
         XCTAssertEqual(GEMMBackend.auto.resolved(flags: ["avx2", "avx512f"]), .onednn)
+        XCTAssertEqual(GEMMBackend.auto.resolved(flags: ["avx2", "fma"]), .onednn)
         XCTAssertEqual(GEMMBackend.auto.resolved(flags: ["avx2"]), .openblas)
+        XCTAssertEqual(GEMMBackend.auto.resolved(flags: ["sse4_2", "avx"]), .openblas)
         XCTAssertEqual(GEMMBackend.openblas.resolved(flags: ["avx512f"]), .openblas)
         XCTAssertEqual(GEMMBackend.onednn.resolved(flags: []), .onednn)
         let was = BLAS.backend
