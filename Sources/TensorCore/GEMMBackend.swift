@@ -7,7 +7,7 @@ import Foundation
 /// OpenBLAS 0.3.21 SkylakeX, libdnnl 2.6): oneDNN 0.80–0.92× OpenBLAS's time on those, but 1.08–1.23×
 /// on the transposed-A (weight-gradient) products, so those stay on OpenBLAS. On an AMD EPYC Zen 5
 /// (AVX-512) the whole pretraining step with `onednn` took 0.63–0.81× the `openblas` step; on an
-/// AMD EPYC Zen 3 (AVX2 and FMA, no AVX-512) oneDNN's attention ran 1.2–1.45× OpenBLAS's rate
+/// AMD EPYC Zen 3 (AVX2 and FMA, no AVX-512) oneDNN's attention ran 1.20–1.41× OpenBLAS's rate
 /// inside the step (5 of 6 alternating profile pairs) and its linear layers 1.0–1.16×.
 ///
 /// The choice is fixed per process (a function of `VMAE_SGEMM` and the CPU), never timed at run
