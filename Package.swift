@@ -12,7 +12,7 @@
 //   3  NN Checkpoint DataPipeline         layers; the checkpoint file; clips from videos
 //   2  Autodiff HDF5 VideoIO Distributed TensorBoard  differentiable ops; HDF5; FFmpeg and PNG; MPI; event files
 //   1  TensorCore ExitStatus ChildProcess  arrays, kernels, BLAS; UserError and exit statuses; a child process with a deadline
-//   0  CBLAS CDNNL CHDF5 CFFmpeg CPNG CMPI ArgumentParser SwiftProtobuf   system libraries and the two packages
+//   0  CBLAS CDNNL CKernels CHDF5 CFFmpeg CPNG CMPI ArgumentParser SwiftProtobuf   system libraries, vmae's C kernels and the two packages
 // layers:end
 import PackageDescription
 #if canImport(Glibc)
@@ -53,8 +53,11 @@ let package = Package(
         .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c",
                        providers: [.apt(["libopenmpi-dev"])]),
 
+        // vmae's own C kernels (the AVX512-BF16 GEMM), each function compiled for its instructions.
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"], .when(configuration: .release))]),
+
         // Arrays → autodiff → layers → model.
-        .target(name: "TensorCore", dependencies: ["CBLAS", "CDNNL"], swiftSettings: fast),
+        .target(name: "TensorCore", dependencies: ["CBLAS", "CDNNL", "CKernels"], swiftSettings: fast),
         .target(name: "Autodiff", dependencies: ["TensorCore"], swiftSettings: fast),
         .target(name: "NN", dependencies: ["Autodiff", "TensorCore"], swiftSettings: fast),
         .target(name: "VideoMAE", dependencies: ["NN", "Autodiff", "TensorCore"], swiftSettings: fast),

@@ -25,7 +25,7 @@ TABLE='
 3  NN Checkpoint DataPipeline
 2  Autodiff HDF5 VideoIO Distributed TensorBoard
 1  TensorCore ExitStatus ChildProcess
-0  CBLAS CDNNL CHDF5 CFFmpeg CPNG CMPI ArgumentParser SwiftProtobuf
+0  CBLAS CDNNL CKernels CHDF5 CFFmpeg CPNG CMPI ArgumentParser SwiftProtobuf
 '
 
 declare -A layer=()

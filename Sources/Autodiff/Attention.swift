@@ -113,10 +113,10 @@ func attentionForward(_ out: UnsafeMutablePointer<Float>, probs: UnsafeMutablePo
             let base = qkv + bi * n * d3 + h * hd
             let q = base + r0 * d3, k = base + d, v = base + 2 * d
             let s = probs.map { $0 + ((bi * dm.heads + h) * n + r0) * n } ?? scratch
-            BLAS.gemm(transB: true, m: rows, n: n, k: hd, alpha: scale, a: q, lda: d3, b: k, ldb: d3,
+            BLAS.gemmMixedOnThisThread(transB: true, m: rows, n: n, k: hd, alpha: scale, a: q, lda: d3, b: k, ldb: d3,
                       beta: 0, c: s, ldc: n)
             for i in 0..<rows { VecMath.softmaxRowInPlace(s + i * n, n) }
-            BLAS.gemm(m: rows, n: hd, k: n, a: s, lda: n, b: v, ldb: d3,
+            BLAS.gemmMixedOnThisThread(m: rows, n: hd, k: n, a: s, lda: n, b: v, ldb: d3,
                       beta: 0, c: out + (bi * n + r0) * d + h * hd, ldc: d)
         }
     }
@@ -141,7 +141,7 @@ func attentionBackward(dout: UnsafePointer<Float>, probs: UnsafeMutablePointer<F
         for it in range {
             let (bi, h, j0, cols) = dm.colItem(it)
             let p = probs + (bi * heads + h) * n * n
-            BLAS.gemm(transA: true, m: hd, n: cols, k: n, a: dout + bi * n * d + h * hd, lda: d,
+            BLAS.gemmMixedOnThisThread(transA: true, m: hd, n: cols, k: n, a: dout + bi * n * d + h * hd, lda: d,
                       b: p + j0, ldb: n, beta: 0, c: t, ldc: cols, oneDNNWithTransposedA: true)
             addTransposed(t, rows: hd, cols: cols, into: dqkv + (bi * n + j0) * d3 + 2 * d + h * hd, ld: d3, store: fresh)
         }
@@ -152,10 +152,10 @@ func attentionBackward(dout: UnsafePointer<Float>, probs: UnsafeMutablePointer<F
             let (bi, h, r0, rows) = dm.item(it)
             let base = qkv + bi * n * d3 + h * hd
             let ps = probs + ((bi * heads + h) * n + r0) * n
-            BLAS.gemm(transB: true, m: rows, n: n, k: hd, a: dout + (bi * n + r0) * d + h * hd, lda: d,
+            BLAS.gemmMixedOnThisThread(transB: true, m: rows, n: n, k: hd, a: dout + (bi * n + r0) * d + h * hd, lda: d,
                       b: base + 2 * d, ldb: d3, beta: 0, c: dp, ldc: n)
             for i in 0..<rows { VecMath.softmaxBackwardRow(y: ps + i * n, dy: dp + i * n, out: ps + i * n, n) }
-            BLAS.gemm(m: rows, n: hd, k: n, alpha: scale, a: ps, lda: n, b: base + d, ldb: d3,
+            BLAS.gemmMixedOnThisThread(m: rows, n: hd, k: n, alpha: scale, a: ps, lda: n, b: base + d, ldb: d3,
                       beta: fresh ? 0 : 1, c: dqkv + (bi * n + r0) * d3 + h * hd, ldc: d3)
         }
     }
@@ -164,7 +164,7 @@ func attentionBackward(dout: UnsafePointer<Float>, probs: UnsafeMutablePointer<F
         for it in range {
             let (bi, h, j0, cols) = dm.colItem(it)
             let ds = probs + (bi * heads + h) * n * n
-            BLAS.gemm(transA: true, m: hd, n: cols, k: n, alpha: scale, a: qkv + bi * n * d3 + h * hd, lda: d3,
+            BLAS.gemmMixedOnThisThread(transA: true, m: hd, n: cols, k: n, alpha: scale, a: qkv + bi * n * d3 + h * hd, lda: d3,
                       b: ds + j0, ldb: n, beta: 0, c: t, ldc: cols, oneDNNWithTransposedA: true)
             addTransposed(t, rows: hd, cols: cols, into: dqkv + (bi * n + j0) * d3 + d + h * hd, ld: d3, store: fresh)
         }

@@ -47,7 +47,8 @@ public enum OpsBench {
     /// CPU has bf16 instructions; empty otherwise.
     public static func bf16GemmRows(reps: Int) -> [Row] {
         guard CPUFeatures.bf16Instructions(CPUFeatures.flags) != nil else { return [] }
-        return timedGemms(reps: reps, label: "gemm bf16") { m, n, k, a, b, c in BLAS.gemmBF16(transB: true, m: m, n: n, k: k, a, b, c) }
+        return timedGemms(reps: reps, label: "gemm bf16") { m, n, k, a, b, c in BLAS.gemmBF16(transB: true, m: m, n: n, k: k, a, b, c, kernel: .vmae) }
+            + timedGemms(reps: reps, label: "gemm bf16 onednn") { m, n, k, a, b, c in BLAS.gemmBF16(transB: true, m: m, n: n, k: k, a, b, c, kernel: .onednn) }
     }
 
     /// Times `gemm` (C[m, n] = A[m, k] · B[n, k]ᵀ) at each of `gemmShapes` on uniform random operands.

@@ -1,4 +1,5 @@
 import CDNNL
+import CKernels
 import Dispatch
 import Foundation
 
@@ -70,8 +71,8 @@ final class BF16Buffer {
     deinit { BufferPool.give(UnsafeMutableRawPointer(data), bytes) }
 }
 
-/// GEMM precision. `fp32`: cblas_sgemm. `bf16`: operands rounded to bf16, products accumulated
-/// in fp32 (oneDNN's gemm_bf16bf16f32, AVX512-BF16 / AMX instructions).
+/// GEMM precision. `fp32`: the fp32 backend. `bf16`: operands rounded to bf16, products
+/// accumulated in fp32 (`BLAS.gemmBF16`, AVX512-BF16 instructions).
 public enum Precision: String, CaseIterable, Sendable {
     case fp32, bf16
 }
@@ -125,36 +126,54 @@ extension BLAS {
         }
     }
 
+    /// The bf16 GEMM kernel of this process: `VMAE_BF16_GEMM` (`vmae`, the default, or `onednn`).
+    nonisolated(unsafe) public static var bf16Kernel: BF16Kernel = BF16Kernel.fromEnvironment().0 ?? .vmae
+
     /// C[M,N] = alpha · op(A) · op(B) + beta · C with A and B rounded to bf16 and fp32 accumulation.
     /// Packed row-major A ([M,K], or [K,M] when transA) and B ([K,N], or [N,K] when transB). Split
-    /// over the cores as `gemm` is (rows of C, or columns when C is short and wide), oneDNN at one
-    /// thread per part.
+    /// over the cores as `gemm` is (rows of C, or columns when C is short and wide), one thread
+    /// per part, in `bf16Kernel`.
     public static func gemmBF16(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
                                 alpha: Float = 1, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
-                                beta: Float = 0, _ c: UnsafeMutablePointer<Float>) {
+                                beta: Float = 0, _ c: UnsafeMutablePointer<Float>, kernel: BF16Kernel? = nil) {
         if m == 0 || n == 0 { return }
         if k == 0 { gemm(transA: transA, transB: transB, m: m, n: n, k: 0, alpha: alpha, a, b, beta: beta, c); return }
         if Profiler.isOn { Profiler.addFlops(m, n, k) }
-        let a16 = BF16Buffer(converting: a, count: m * k), b16 = BF16Buffer(converting: b, count: k * n)
         let lda = transA ? m : k, ldb = transB ? k : n
-        let pa = UnsafePointer(a16.data), pb = UnsafePointer(b16.data)
-        func part(_ r0: Int, _ r1: Int, _ c0: Int, _ c1: Int) {
-            let status = vmae_gemm_bf16(transA ? 1 : 0, transB ? 1 : 0, Int64(r1 - r0), Int64(c1 - c0), Int64(k), alpha,
-                                        transA ? pa + r0 : pa + r0 * lda, Int64(lda),
-                                        transB ? pb + c0 * ldb : pb + c0, Int64(ldb),
-                                        beta, c + r0 * n + c0, Int64(n))
-            precondition(status == 0, "oneDNN gemm_bf16bf16f32 failed with status \(status) on \(m)x\(n)x\(k)")
+        let part: (Int, Int, Int, Int) -> Void
+        var keep: (BF16Buffer, BF16Buffer)? = nil
+        switch kernel ?? bf16Kernel {
+        case .vmae:
+            // rounds while it packs: no separate conversion pass
+            part = { r0, r1, c0, c1 in
+                let status = vmae_bf16_gemm(transA ? 1 : 0, transB ? 1 : 0, Int64(r1 - r0), Int64(c1 - c0), Int64(k), alpha,
+                                            transA ? a + r0 : a + r0 * lda, Int64(lda),
+                                            transB ? b + c0 * ldb : b + c0, Int64(ldb),
+                                            beta, c + r0 * n + c0, Int64(n))
+                precondition(status == 0, "vmae_bf16_gemm could not allocate its packing buffers")
+            }
+        case .onednn:
+            let a16 = BF16Buffer(converting: a, count: m * k), b16 = BF16Buffer(converting: b, count: k * n)
+            keep = (a16, b16)
+            let pa = UnsafePointer(a16.data), pb = UnsafePointer(b16.data)
+            part = { r0, r1, c0, c1 in
+                let status = vmae_gemm_bf16(transA ? 1 : 0, transB ? 1 : 0, Int64(r1 - r0), Int64(c1 - c0), Int64(k), alpha,
+                                            transA ? pa + r0 : pa + r0 * lda, Int64(lda),
+                                            transB ? pb + c0 * ldb : pb + c0, Int64(ldb),
+                                            beta, c + r0 * n + c0, Int64(n))
+                precondition(status == 0, "oneDNN gemm_bf16bf16f32 failed with status \(status) on \(m)x\(n)x\(k)")
+            }
         }
         let parts = Threads.count
         if parts > 1 && 2 * m * n * k >= 2_000_000 && !insideParallelFor() {
             if m >= 16 * parts || m >= n {
-                let rows = ((m + parts - 1) / parts + 7) / 8 * 8
+                let rows = ((m + parts - 1) / parts + 11) / 12 * 12
                 DispatchQueue.concurrentPerform(iterations: parts) { w in
                     let r0 = w * rows, r1 = min(m, r0 + rows)
                     if r0 < r1 { part(r0, r1, 0, n) }
                 }
             } else {
-                let cols = ((n + parts - 1) / parts + 15) / 16 * 16
+                let cols = ((n + parts - 1) / parts + 31) / 32 * 32
                 DispatchQueue.concurrentPerform(iterations: parts) { w in
                     let c0 = w * cols, c1 = min(n, c0 + cols)
                     if c0 < c1 { part(0, m, c0, c1) }
@@ -163,6 +182,45 @@ extension BLAS {
         } else {
             part(0, m, 0, n)
         }
-        withExtendedLifetime((a16, b16)) {}
+        withExtendedLifetime(keep) {}
+    }
+}
+
+extension BLAS {
+    /// The general-stride GEMM on the calling thread, in `BLAS.precision` (vmae's bf16 kernel when
+    /// bf16, `gemm` otherwise): for kernels that already split their work over the cores, such as
+    /// attention's per-head products.
+    @inline(__always)
+    public static func gemmMixedOnThisThread(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
+                                             alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
+                                             b: UnsafePointer<Float>, ldb: Int,
+                                             beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int,
+                                             oneDNNWithTransposedA: Bool = false) {
+        guard precision == .bf16, m > 0, n > 0, k > 0 else {
+            gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                 beta: beta, c: c, ldc: ldc, oneDNNWithTransposedA: oneDNNWithTransposedA)
+            return
+        }
+        if Profiler.isOn { Profiler.addFlops(m, n, k) }
+        let status = vmae_bf16_gemm(transA ? 1 : 0, transB ? 1 : 0, Int64(m), Int64(n), Int64(k), alpha,
+                                    a, Int64(lda), b, Int64(ldb), beta, c, Int64(ldc))
+        precondition(status == 0, "vmae_bf16_gemm could not allocate its packing buffers")
+    }
+}
+
+/// Which code runs the bf16 GEMM. Both need avx512_bf16 (every CPU with amx_bf16 has it too).
+public enum BF16Kernel: String, CaseIterable, Sendable {
+    /// vmae's own (Sources/CKernels/bf16_gemm.c): blocked, a 12×32 vdpbf16ps micro-kernel, the
+    /// rounding done while packing
+    case vmae
+    /// oneDNN's gemm_bf16bf16f32 after a separate conversion pass of both operands
+    case onednn
+
+    /// `VMAE_BF16_GEMM` from the environment (vmae when unset), or nil with the reason.
+    public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment)
+        -> (BF16Kernel?, String?) {
+        guard let v = env["VMAE_BF16_GEMM"], !v.isEmpty else { return (.vmae, nil) }
+        if let k = BF16Kernel(rawValue: v.lowercased()) { return (k, nil) }
+        return (nil, "VMAE_BF16_GEMM=\(v) is not a bf16 GEMM kernel (use vmae or onednn)")
     }
 }

@@ -46,7 +46,7 @@ extension BLAS {
     }()
 
     /// The reason `VMAE_SGEMM` cannot be used, or nil: the commands turn it into one line and status 2.
-    public static var backendError: String? { GEMMBackend.fromEnvironment().1 }
+    public static var backendError: String? { GEMMBackend.fromEnvironment().1 ?? BF16Kernel.fromEnvironment().1 }
 
     /// Switches the fp32 backend (tests compare the two on the same products).
     public static func setBackend(_ b: GEMMBackend) {

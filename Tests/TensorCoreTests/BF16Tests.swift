@@ -72,6 +72,7 @@ final class BF16Tests: XCTestCase {
         }
         var rng = RNG(seed: 3)
         let u = 1.0 / 256
+        for kernel in BF16Kernel.allCases {
         for (m, n, k) in [(37, 29, 53), (300, 200, 150), (8, 1000, 64), (1200, 96, 384)] {
             for (ta, tb) in [(false, false), (false, true), (true, false), (true, true)] {
                 for beta: Float in [0, 1] {
@@ -79,7 +80,7 @@ final class BF16Tests: XCTestCase {
                     rng.fillUniform(a, low: -1, high: 1); rng.fillUniform(b, low: -1, high: 1)
                     let c0 = Tensor(uninitialized: [m * n]); rng.fillUniform(c0, low: -1, high: 1)
                     let c = c0.copy()
-                    BLAS.gemmBF16(transA: ta, transB: tb, m: m, n: n, k: k, alpha: 0.5, a.data, b.data, beta: beta, c.data)
+                    BLAS.gemmBF16(transA: ta, transB: tb, m: m, n: n, k: k, alpha: 0.5, a.data, b.data, beta: beta, c.data, kernel: kernel)
                     let ref = c0.copy()
                     BLAS.naiveGemm(transA: ta, transB: tb, m: m, n: n, k: k, alpha: 0.5, a.data, b.data, beta: beta, ref.data)
                     var worstRatio = 0.0, anyDifference = false
@@ -95,10 +96,72 @@ final class BF16Tests: XCTestCase {
                         worstRatio = max(worstRatio, err / bound)
                         if err > 1e-5 * absSum { anyDifference = true }
                     } }
-                    XCTAssertLessThanOrEqual(worstRatio, 1, "\(m)x\(n)x\(k) ta \(ta) tb \(tb) beta \(beta)")
+                    XCTAssertLessThanOrEqual(worstRatio, 1, "\(kernel) \(m)x\(n)x\(k) ta \(ta) tb \(tb) beta \(beta)")
                     XCTAssertTrue(anyDifference, "the product must really be bf16 (it equals fp32 to 1e-5)")
                 }
             }
         }
+        }
+    }
+
+    /// vmae's kernel is exactly "round both operands to bf16 (BF16.round), multiply, sum in fp32":
+    /// against the double-accumulated product of the pre-rounded operands it may differ only by
+    /// fp32 summation, |Δc| ≤ (K + 2)·2⁻²⁴·|alpha|·Σ_p |ã_ip|·|b̃_pj| — far inside the bf16 bound, so a
+    /// truncating or a wrongly paired packing fails it. Shapes straddle every block edge
+    /// (MR 12, NR 32, KC 256, MC 192; NC 4096 is past every shape here; odd K), one thread and split over the cores.
+    func testVmaeKernelIsRoundedOperandsSummedInFloat() throws {
+        if let why = CPUFeatures.bf16Refusal(CPUFeatures.flags) {
+            print("skipped: \(why)")
+            throw XCTSkip(why)
+        }
+        var rng = RNG(seed: 11)
+        let shapes = [(1, 1, 1), (13, 33, 3), (11, 31, 257), (193, 40, 513), (25, 1057, 40), (12, 32, 256), (400, 70, 130)]
+        for (m, n, k) in shapes {
+            for (ta, tb) in [(false, false), (false, true), (true, false), (true, true)] {
+                for beta: Float in [0, 0.75] {
+                    let a = Tensor(uninitialized: [m * k]), b = Tensor(uninitialized: [k * n])
+                    rng.fillUniform(a, low: -2, high: 2); rng.fillUniform(b, low: -2, high: 2)
+                    let c0 = Tensor(uninitialized: [m * n]); rng.fillUniform(c0, low: -1, high: 1)
+                    let c = c0.copy()
+                    if beta == 0 { for i in 0..<(m * n) { c.data[i] = .nan } }   // beta 0 must not read C
+                    BLAS.gemmBF16(transA: ta, transB: tb, m: m, n: n, k: k, alpha: 1.5, a.data, b.data, beta: beta, c.data, kernel: .vmae)
+                    let ra = a.copy(), rb = b.copy()
+                    for i in 0..<(m * k) { ra.data[i] = BF16.float(BF16.round(a.data[i])) }
+                    for i in 0..<(k * n) { rb.data[i] = BF16.float(BF16.round(b.data[i])) }
+                    let ref = c0.copy()
+                    BLAS.naiveGemm(transA: ta, transB: tb, m: m, n: n, k: k, alpha: 1.5, ra.data, rb.data, beta: beta, ref.data)
+                    var worst = 0.0
+                    for i in 0..<m { for j in 0..<n {
+                        var absSum = 0.0
+                        for p in 0..<k {
+                            let av = ta ? ra.data[p * m + i] : ra.data[i * k + p]
+                            let bv = tb ? rb.data[j * k + p] : rb.data[p * n + j]
+                            absSum += abs(Double(av) * Double(bv))
+                        }
+                        let bound = Double(k + 2) * 0x1p-24 * 1.5 * absSum + 0x1p-23 * (abs(Double(ref.data[i * n + j])) + 1e-30)
+                        worst = max(worst, abs(Double(c.data[i * n + j]) - Double(ref.data[i * n + j])) / bound)
+                    } }
+                    XCTAssertLessThanOrEqual(worst, 1, "\(m)x\(n)x\(k) ta \(ta) tb \(tb) beta \(beta)")
+                }
+            }
+        }
+        // NaN and Inf in an operand reach exactly the products they touch
+        let a = Tensor(filled: 1, shape: [4 * 3]), b = Tensor(filled: 1, shape: [3 * 5]), c = Tensor(zeros: [4 * 5])
+        a.data[1 * 3 + 2] = .nan
+        b.data[0 * 5 + 4] = .infinity
+        BLAS.gemmBF16(m: 4, n: 5, k: 3, a.data, b.data, c.data, kernel: .vmae)
+        for i in 0..<4 { for j in 0..<5 {
+            let v = c.data[i * 5 + j]
+            if i == 1 { XCTAssertTrue(v.isNaN, "row 1 meets the NaN") }
+            else if j == 4 { XCTAssertEqual(v, .infinity) }
+            else { XCTAssertEqual(v, 3) }
+        } }
+    }
+
+    func testBF16KernelFromTheEnvironment() {
+        XCTAssertEqual(BF16Kernel.fromEnvironment([:]).0, .vmae)
+        XCTAssertEqual(BF16Kernel.fromEnvironment(["VMAE_BF16_GEMM": "oneDNN"]).0, .onednn)
+        XCTAssertNil(BF16Kernel.fromEnvironment(["VMAE_BF16_GEMM": "mkl"]).0)
+        XCTAssertNotNil(BF16Kernel.fromEnvironment(["VMAE_BF16_GEMM": "mkl"]).1)
     }
 }
