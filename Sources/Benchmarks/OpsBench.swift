@@ -67,8 +67,14 @@ public enum OpsBench {
         return rows
     }
 
-    /// The GEMM peak: the best rate of `gemmRows` (what the profile compares a step against).
-    public static func gemmPeak(reps: Int = 5) -> Double { gemmRows(reps: reps).map(\.rate).max() ?? 0 }
+    /// The GEMM peak: the best rate of `gemmRows` (what the profile compares a step against), or
+    /// with `.bf16` of the bf16 GEMM (vmae's kernel) at the same shapes, as a bf16 step runs.
+    public static func gemmPeak(reps: Int = 5, precision: Precision = .fp32) -> Double {
+        let rows = precision == .bf16
+            ? timedGemms(reps: reps, label: "gemm bf16") { m, n, k, a, b, c in BLAS.gemmBF16(transB: true, m: m, n: n, k: k, a, b, c) }
+            : gemmRows(reps: reps)
+        return rows.map(\.rate).max() ?? 0
+    }
 
     /// Elementwise kernels after the GEMMs.
     static func elementwiseRows(reps: Int) -> [Row] {

@@ -53,7 +53,7 @@ public enum StepBench {
                 ratio: ratio, profile: false).result
     }
 
-    /// The timed steps with the linear layers' GEMMs in `precision` (restored afterwards).
+    /// The timed steps with the GEMMs (linear layers and attention) in `precision` (restored afterwards).
     public static func run(preset: String, frames: Int, size: Int, batch: Int, steps: Int, warmup: Int = 2,
                            ratio: Double = 0.9, profile: Bool, precision: Precision, decoderRatio: Double = 0) throws -> (result: Result, profile: StepProfile?) {
         try withPrecision(precision, refusal: "--precision") {
@@ -62,7 +62,7 @@ public enum StepBench {
         }
     }
 
-    /// `body`'s steps with the linear layers' GEMMs in `precision` (restored afterwards), the
+    /// `body`'s steps with the GEMMs (linear layers and attention) in `precision` (restored afterwards), the
     /// result marked with it; a CPU that cannot is refused with one line starting `refusal`.
     static func withPrecision(_ precision: Precision, refusal: String,
                               _ body: () throws -> (result: Result, profile: StepProfile?)) throws -> (result: Result, profile: StepProfile?) {
@@ -106,7 +106,7 @@ public enum StepBench {
         var rng = RNG(seed: 0)
         let x = Tensor(uninitialized: [batch, frames, c.in_chans, size, size])
         rng.fillNormal(x)
-        let peak = profile ? OpsBench.gemmPeak() : 0
+        let peak = profile ? OpsBench.gemmPeak(precision: BLAS.precision) : 0
         var times: [Double] = []
         var profiled: [OpProfile.Row] = []
         for i in 0..<(warmup + steps) {

@@ -11,7 +11,7 @@ import VideoMAE
 /// compares tensor by tensor, with the design's tolerances:
 ///   loss and logits within 1e-4 relative; each gradient within 1e-3 of its largest magnitude;
 ///   the AdamW loss sequence within 1e-4 relative.
-/// In bf16 mixed precision (`precision: .bf16`, the linear layers' GEMMs on bf16 operands) the
+/// In bf16 mixed precision (`precision: .bf16`, the GEMMs of the linear layers and attention on bf16 operands) the
 /// fixture is still the fp32 PyTorch reference, so the tolerances widen to what rounding every
 /// GEMM operand to 8 significant bits allows (`Tolerances.bf16`).
 public enum Parity {
@@ -68,7 +68,7 @@ public enum Parity {
         }
     }
 
-    /// Replays the fixture with the linear layers' GEMMs in `precision` (restored afterwards).
+    /// Replays the fixture with the GEMMs (linear layers and attention) in `precision` (restored afterwards).
     public static func run(_ path: String, precision: Precision) throws -> Report {
         let was = BLAS.precision
         if let why = BLAS.setPrecision(precision) { throw UserError("--precision \(precision.rawValue): \(why)") }

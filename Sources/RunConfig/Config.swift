@@ -72,7 +72,7 @@ public struct TrainConfig: Codable, Equatable {
         public var clip_grad: Double?
         public var layer_decay: Double
         public var label_smoothing: Double
-        /// GEMM precision of the linear layers: "fp32" or "bf16" (mixed precision); nil in configs
+        /// GEMM precision of the linear layers and attention: "fp32" or "bf16" (mixed precision); nil in configs
         /// written before the key existed, read as "fp32".
         public var precision: String?
     }

@@ -103,7 +103,7 @@ public enum CPUFeatures {
 }
 
 extension BLAS {
-    /// The precision of the GEMMs that opt into mixed precision (`gemmMixed`: the linear layers'
+    /// The precision of the GEMMs that opt into mixed precision (`gemmMixed` and `gemmMixedOnThisThread`: attention's products and the linear layers'
     /// forward and both backward products). Set once per run with `setPrecision`.
     nonisolated(unsafe) public private(set) static var precision: Precision = .fp32
 

@@ -41,7 +41,7 @@ public final class Trainer {
     func say(_ s: String) { if !quiet && Communicator.world.isWriter { print(s) } }
 
     public func run() throws -> RunSummary {
-        // optim.precision: the linear layers' GEMMs in fp32 or bf16 for this run (validated with the config)
+        // optim.precision: the GEMMs (linear layers and attention) in fp32 or bf16 for this run (validated with the config)
         if let why = BLAS.setPrecision(cfg.gemmPrecision) { throw UserError("optim.precision: \(why)") }
         defer { _ = BLAS.setPrecision(.fp32) }
         guard cfg.task == "pretrain" else { return try FinetuneRunner(trainer: self).run() }
