@@ -8,7 +8,8 @@ import Foundation
 /// on the transposed-A (weight-gradient) products, so those stay on OpenBLAS. On an AMD EPYC Zen 5
 /// (AVX-512) the whole pretraining step with `onednn` took 0.63–0.81× the `openblas` step; on an
 /// AMD EPYC Zen 3 (AVX2 and FMA, no AVX-512) oneDNN's attention ran 1.20–1.41× OpenBLAS's rate
-/// inside the step (5 of 6 alternating profile pairs) and its linear layers 1.0–1.16×.
+/// inside the step (5 of 6 alternating profile pairs) and its linear layers 1.0–1.16×; on an AMD
+/// EPYC Zen 4 (AVX-512) the step with `onednn` took 0.87–0.94× the `openblas` step.
 ///
 /// The choice is fixed per process (a function of `VMAE_SGEMM` and the CPU), never timed at run
 /// time, so a run and its resume multiply with the same kernels.
@@ -17,8 +18,8 @@ public enum GEMMBackend: String, CaseIterable, Sendable {
     case openblas
     /// oneDNN for the GEMMs whose A is not transposed, OpenBLAS for the rest
     case onednn
-    /// `onednn` on CPUs with AVX-512 or with AVX2 and FMA (measured faster on an Intel Xeon, an AMD
-    /// Zen 5 and an AMD Zen 3), `openblas` on a CPU with neither (oneDNN's sgemm has no faster
+    /// `onednn` on CPUs with AVX-512 or with AVX2 and FMA (measured faster on an Intel Xeon and on
+    /// AMD Zen 3, Zen 4 and Zen 5), `openblas` on a CPU with neither (oneDNN's sgemm has no faster
     /// kernel there; the numeric targets are built for AVX2 and FMA anyway)
     case auto
 
