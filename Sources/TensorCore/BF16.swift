@@ -131,8 +131,7 @@ extension BLAS {
 
     /// C[M,N] = alpha · op(A) · op(B) + beta · C with A and B rounded to bf16 and fp32 accumulation.
     /// Packed row-major A ([M,K], or [K,M] when transA) and B ([K,N], or [N,K] when transB). Split
-    /// over the cores as `gemm` is (rows of C, or columns when C is short and wide), one thread
-    /// per part, in `bf16Kernel`.
+    /// over the cores (rows of C when M ≥ N, else columns), one thread per part, in `bf16Kernel`.
     public static func gemmBF16(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
                                 alpha: Float = 1, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
                                 beta: Float = 0, _ c: UnsafeMutablePointer<Float>, kernel: BF16Kernel? = nil) {
@@ -166,7 +165,9 @@ extension BLAS {
         }
         let parts = Threads.count
         if parts > 1 && 2 * m * n * k >= 2_000_000 && !insideParallelFor() {
-            if m >= 16 * parts || m >= n {
+            // Each part packs (rounds) all of the operand it does not split: split the rows of C
+            // when B (k·n) is the smaller to pack twice, the columns when A (m·k) is.
+            if m >= n {
                 let rows = ((m + parts - 1) / parts + 11) / 12 * 12
                 DispatchQueue.concurrentPerform(iterations: parts) { w in
                     let r0 = w * rows, r1 = min(m, r0 + rows)
