@@ -31,6 +31,8 @@ public enum StepBench {
         public var decoded = 0
         /// the fp32 GEMM library (`GEMMBackend`, resolved)
         public var sgemm = BLAS.backend.rawValue
+        /// the bf16 GEMM kernel (`BF16Kernel`) when `precision` is bf16, else nil (not in the JSON)
+        public var bf16_gemm: String? = nil
     }
 
     /// Multiply-adds ×2 of one forward pass; a training step is about 3× that (backward = 2×).
@@ -71,6 +73,7 @@ public enum StepBench {
         defer { _ = BLAS.setPrecision(was) }
         var r = try body()
         r.result.precision = precision.rawValue
+        r.result.bf16_gemm = precision == .bf16 ? BLAS.bf16Kernel.rawValue : nil
         return r
     }
 

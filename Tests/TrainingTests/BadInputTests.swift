@@ -2,6 +2,7 @@ import Checkpoint
 import Foundation
 import HDF5
 import TestSupport
+import TensorCore
 import Training
 import XCTest
 
@@ -107,6 +108,30 @@ final class BadInputTests: XCTestCase {
         let ok = try TT.run("vmae", bench + ["--sgemm", "openblas"], scratch: dir)
         XCTAssertEqual(ok.status, 0, ok.stderr)
         XCTAssertTrue(ok.stdout.contains("\"sgemm\":\"openblas\""), ok.stdout)
+    }
+
+    /// VMAE_BF16_GEMM names the bf16 GEMM kernel; any other value is one line and status 2 before
+    /// any work, like VMAE_SGEMM; a good one is named on a bf16 bench line (where the CPU has bf16).
+    func testABadBF16KernelIsRefusedWithOneLine() throws {
+        let r = try TT.Running(try TT.binary("vmae-train"), ["--config", config, "--quiet"], scratch: dir,
+                               environment: ["VMAE_BF16_GEMM": "amx"]).wait(timeout: 60)
+        XCTAssertEqual(r.status, 2, r.stderr)
+        XCTAssertEqual(r.stderrLines, ["error: VMAE_BF16_GEMM=amx is not a bf16 GEMM kernel (use vmae or onednn)"])
+        XCTAssertTrue(TT.checkpointFiles(dir + "/out").isEmpty)
+        let bench = ["bench", "step", "--preset", "vit-tiny", "--frames", "4", "--size", "32", "--batch", "1", "--steps", "1", "--threads", "1"]
+        let b = try TT.Running(try TT.binary("vmae"), bench, scratch: dir, environment: ["VMAE_BF16_GEMM": "amx"]).wait(timeout: 60)
+        XCTAssertEqual(b.status, 2, b.stderr)
+        XCTAssertEqual(b.stderrLines, ["error: VMAE_BF16_GEMM=amx is not a bf16 GEMM kernel (use vmae or onednn)"])
+        if let why = CPUFeatures.bf16Refusal(CPUFeatures.flags) {
+            print("skipped the bf16 bench line: \(why)")
+            return
+        }
+        for kernel in ["vmae", "onednn"] {
+            let ok = try TT.Running(try TT.binary("vmae"), bench + ["--precision", "bf16"], scratch: dir,
+                                    environment: ["VMAE_BF16_GEMM": kernel]).wait(timeout: 120)
+            XCTAssertEqual(ok.status, 0, ok.stderr)
+            XCTAssertTrue(ok.stdout.contains("\"bf16_gemm\":\"\(kernel)\""), ok.stdout)
+        }
     }
 
     func testMissingListFile() throws {
