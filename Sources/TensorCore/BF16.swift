@@ -110,6 +110,9 @@ extension BLAS {
     /// Switches the mixed-precision GEMMs; throws nothing, returns the reason when the CPU cannot.
     public static func setPrecision(_ p: Precision) -> String? {
         if p == .bf16, let why = CPUFeatures.bf16Refusal(CPUFeatures.flags) { return why }
+        if p == .bf16 && bf16Kernel == .vmae && !CPUFeatures.flags.contains("avx512_bf16") {
+            return "VMAE_BF16_GEMM=vmae needs avx512_bf16 instructions, which this CPU does not report (unset it)"
+        }
         precision = p
         return nil
     }
@@ -126,8 +129,13 @@ extension BLAS {
         }
     }
 
-    /// The bf16 GEMM kernel of this process: `VMAE_BF16_GEMM` (`vmae`, the default, or `onednn`).
-    nonisolated(unsafe) public static var bf16Kernel: BF16Kernel = BF16Kernel.fromEnvironment().0 ?? .vmae
+    /// The bf16 GEMM kernel of this process: `VMAE_BF16_GEMM` (`vmae` or `onednn`), or when unset
+    /// `vmae` on a CPU with avx512_bf16 (vdpbf16ps) and `onednn` on one with AMX tiles only.
+    nonisolated(unsafe) public static var bf16Kernel: BF16Kernel = {
+        let env = ProcessInfo.processInfo.environment["VMAE_BF16_GEMM"] ?? ""
+        if !env.isEmpty, let k = BF16Kernel.fromEnvironment().0 { return k }
+        return BF16Kernel.default(flags: CPUFeatures.flags)
+    }()
 
     /// C[M,N] = alpha · op(A) · op(B) + beta · C with A and B rounded to bf16 and fp32 accumulation.
     /// Packed row-major A ([M,K], or [K,M] when transA) and B ([K,N], or [N,K] when transB). Split
@@ -189,7 +197,8 @@ extension BLAS {
 
 extension BLAS {
     /// The general-stride GEMM on the calling thread, in `BLAS.precision` (vmae's bf16 kernel when
-    /// bf16, `gemm` otherwise): for kernels that already split their work over the cores, such as
+    /// bf16 and that is `bf16Kernel`, `gemm` otherwise: with `onednn` these stay fp32, as before
+    /// vmae's kernel): for kernels that already split their work over the cores, such as
     /// attention's per-head products.
     @inline(__always)
     public static func gemmMixedOnThisThread(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
@@ -197,7 +206,7 @@ extension BLAS {
                                              b: UnsafePointer<Float>, ldb: Int,
                                              beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int,
                                              oneDNNWithTransposedA: Bool = false) {
-        guard precision == .bf16, m > 0, n > 0, k > 0 else {
+        guard precision == .bf16, bf16Kernel == .vmae, m > 0, n > 0, k > 0 else {
             gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
                  beta: beta, c: c, ldc: ldc, oneDNNWithTransposedA: oneDNNWithTransposedA)
             return
@@ -209,13 +218,19 @@ extension BLAS {
     }
 }
 
-/// Which code runs the bf16 GEMM. Both need avx512_bf16 (every CPU with amx_bf16 has it too).
+/// Which code runs the bf16 GEMM. vmae's needs avx512_bf16 (every CPU seen with amx_bf16 has it
+/// too; one without it would get oneDNN's, which dispatches on its own).
 public enum BF16Kernel: String, CaseIterable, Sendable {
     /// vmae's own (Sources/CKernels/bf16_gemm.c): blocked, a 12×32 vdpbf16ps micro-kernel, the
     /// rounding done while packing
     case vmae
     /// oneDNN's gemm_bf16bf16f32 after a separate conversion pass of both operands
     case onednn
+
+    /// The kernel for a CPU with these /proc/cpuinfo flags: vmae's needs avx512_bf16.
+    public static func `default`(flags: Set<String>) -> BF16Kernel {
+        flags.contains("avx512_bf16") ? .vmae : .onednn
+    }
 
     /// `VMAE_BF16_GEMM` from the environment (vmae when unset), or nil with the reason.
     public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment)

@@ -163,5 +163,7 @@ final class BF16Tests: XCTestCase {
         XCTAssertEqual(BF16Kernel.fromEnvironment(["VMAE_BF16_GEMM": "oneDNN"]).0, .onednn)
         XCTAssertNil(BF16Kernel.fromEnvironment(["VMAE_BF16_GEMM": "mkl"]).0)
         XCTAssertNotNil(BF16Kernel.fromEnvironment(["VMAE_BF16_GEMM": "mkl"]).1)
+        XCTAssertEqual(BF16Kernel.default(flags: ["avx512f", "avx512_bf16"]), .vmae)
+        XCTAssertEqual(BF16Kernel.default(flags: ["avx512f", "amx_bf16", "amx_tile"]), .onednn)
     }
 }
