@@ -48,8 +48,8 @@ TARGET static inline void pairs16(const float *src, uint32_t *words) {
     _mm256_storeu_si256((__m256i *)(words + 8), hi);
 }
 
-// One operand's rows-along-k layout (rows of A without transA, rows of B with transB): `len`
-// values of one row starting at k0, written as kcp words at out[0], out[stride], …
+// The along-k layout (rows of A without transA, rows of B with transB): `len` values of one row
+// starting at k0, written as (len+1)/2 words at out[0], out[stride], …
 TARGET static void pack_row_pairs(const float *row, int64_t len, uint32_t *out, int64_t stride) {
     int64_t p = 0, pairs = len / 2;
     uint32_t w[16];
@@ -79,43 +79,25 @@ TARGET static void pack_col_pairs(const float *r0, const float *r1, int64_t coun
     }
 }
 
-// B[k0:+kc, j0:+nc] → panels of NR columns: panel[p·NR + jj] holds rows 2p, 2p+1 of column jj.
-TARGET static void pack_b(int transB, const float *b, int64_t ldb, int64_t k0, int64_t kc,
-                          int64_t j0, int64_t nc, uint32_t *out) {
+// One operand's slice → panels of `width` (MR for A, NR for B) along its other dimension:
+// panel[p·width + w] holds k = k0+2p, k0+2p+1 of index first+w. `alongK`: index i's values lie
+// contiguous along k at x[i·ld + k] (A without transA, B with transB); else at x[k·ld + i].
+// Indices past `count` are zero-filled.
+TARGET static void pack_panels(int alongK, const float *x, int64_t ld, int64_t first, int64_t count,
+                               int64_t k0, int64_t kc, int width, uint32_t *out) {
     int64_t kcp = (kc + 1) / 2;
-    for (int64_t jp = 0; jp < nc; jp += NR) {
-        uint32_t *panel = out + (jp / NR) * kcp * NR;
-        int64_t cols = min64(NR, nc - jp);
-        if (transB) {                       // column j of B is row j of b, contiguous along k
-            for (int64_t jj = 0; jj < NR; jj++) {
-                if (jj < cols) pack_row_pairs(b + (j0 + jp + jj) * ldb + k0, kc, panel + jj, NR);
-                else for (int64_t p = 0; p < kcp; p++) panel[p * NR + jj] = 0;
+    for (int64_t ip = 0; ip < count; ip += width) {
+        uint32_t *panel = out + (ip / width) * kcp * width;
+        int64_t n = min64(width, count - ip);
+        if (alongK) {
+            for (int64_t w = 0; w < width; w++) {
+                if (w < n) pack_row_pairs(x + (first + ip + w) * ld + k0, kc, panel + w, width);
+                else for (int64_t p = 0; p < kcp; p++) panel[p * width + w] = 0;
             }
         } else {
             for (int64_t p = 0; p < kcp; p++) {
-                const float *r0 = b + (k0 + 2 * p) * ldb + j0 + jp;
-                pack_col_pairs(r0, 2 * p + 1 < kc ? r0 + ldb : NULL, cols, panel + p * NR, NR);
-            }
-        }
-    }
-}
-
-// A[i0:+mc, k0:+kc] → panels of MR rows: panel[p·MR + ii] holds columns 2p, 2p+1 of row ii.
-TARGET static void pack_a(int transA, const float *a, int64_t lda, int64_t i0, int64_t mc,
-                          int64_t k0, int64_t kc, uint32_t *out) {
-    int64_t kcp = (kc + 1) / 2;
-    for (int64_t ip = 0; ip < mc; ip += MR) {
-        uint32_t *panel = out + (ip / MR) * kcp * MR;
-        int64_t rows = min64(MR, mc - ip);
-        if (!transA) {                      // row i of A is contiguous along k
-            for (int64_t ii = 0; ii < MR; ii++) {
-                if (ii < rows) pack_row_pairs(a + (i0 + ip + ii) * lda + k0, kc, panel + ii, MR);
-                else for (int64_t p = 0; p < kcp; p++) panel[p * MR + ii] = 0;
-            }
-        } else {
-            for (int64_t p = 0; p < kcp; p++) {
-                const float *r0 = a + (k0 + 2 * p) * lda + i0 + ip;
-                pack_col_pairs(r0, 2 * p + 1 < kc ? r0 + lda : NULL, rows, panel + p * MR, MR);
+                const float *r0 = x + (k0 + 2 * p) * ld + first + ip;
+                pack_col_pairs(r0, 2 * p + 1 < kc ? r0 + ld : NULL, n, panel + p * width, width);
             }
         }
     }
@@ -183,10 +165,10 @@ int vmae_bf16_gemm(int transA, int transB, int64_t m, int64_t n, int64_t k, floa
         int64_t nc = min64(NC, n - j0);
         for (int64_t k0 = 0; k0 < k; k0 += KC) {
             int64_t kc = min64(KC, k - k0), kcp = (kc + 1) / 2;
-            pack_b(transB, b, ldb, k0, kc, j0, nc, pb);
+            pack_panels(transB, b, ldb, j0, nc, k0, kc, NR, pb);      // B[k0:+kc, j0:+nc]
             for (int64_t i0 = 0; i0 < m; i0 += MC) {
                 int64_t mc = min64(MC, m - i0);
-                pack_a(transA, a, lda, i0, mc, k0, kc, pa);
+                pack_panels(!transA, a, lda, i0, mc, k0, kc, MR, pa);  // A[i0:+mc, k0:+kc]
                 for (int64_t jp = 0; jp < nc; jp += NR) {
                     for (int64_t ip = 0; ip < mc; ip += MR) {
                         micro_kernel(kcp, pa + (ip / MR) * kcp * MR, pb + (jp / NR) * kcp * NR,

@@ -147,26 +147,27 @@ extension BLAS {
         if k == 0 { gemm(transA: transA, transB: transB, m: m, n: n, k: 0, alpha: alpha, a, b, beta: beta, c); return }
         if Profiler.isOn { Profiler.addFlops(m, n, k) }
         let lda = transA ? m : k, ldb = transB ? k : n
+        // the operands of the part of C at rows r0…, columns c0…
+        func at<T>(_ pa: UnsafePointer<T>, _ pb: UnsafePointer<T>, _ r0: Int, _ c0: Int) -> (UnsafePointer<T>, UnsafePointer<T>) {
+            (transA ? pa + r0 : pa + r0 * lda, transB ? pb + c0 * ldb : pb + c0)
+        }
+        let ta: Int32 = transA ? 1 : 0, tb: Int32 = transB ? 1 : 0
         let part: (Int, Int, Int, Int) -> Void
         var keep: (BF16Buffer, BF16Buffer)? = nil
         switch kernel ?? bf16Kernel {
-        case .vmae:
-            // rounds while it packs: no separate conversion pass
+        case .vmae:  // rounds while it packs: no separate conversion pass
             part = { r0, r1, c0, c1 in
-                let status = vmae_bf16_gemm(transA ? 1 : 0, transB ? 1 : 0, Int64(r1 - r0), Int64(c1 - c0), Int64(k), alpha,
-                                            transA ? a + r0 : a + r0 * lda, Int64(lda),
-                                            transB ? b + c0 * ldb : b + c0, Int64(ldb),
+                let (pa, pb) = at(a, b, r0, c0)
+                let status = vmae_bf16_gemm(ta, tb, Int64(r1 - r0), Int64(c1 - c0), Int64(k), alpha, pa, Int64(lda), pb, Int64(ldb),
                                             beta, c + r0 * n + c0, Int64(n))
                 precondition(status == 0, "vmae_bf16_gemm could not allocate its packing buffers")
             }
         case .onednn:
             let a16 = BF16Buffer(converting: a, count: m * k), b16 = BF16Buffer(converting: b, count: k * n)
             keep = (a16, b16)
-            let pa = UnsafePointer(a16.data), pb = UnsafePointer(b16.data)
             part = { r0, r1, c0, c1 in
-                let status = vmae_gemm_bf16(transA ? 1 : 0, transB ? 1 : 0, Int64(r1 - r0), Int64(c1 - c0), Int64(k), alpha,
-                                            transA ? pa + r0 : pa + r0 * lda, Int64(lda),
-                                            transB ? pb + c0 * ldb : pb + c0, Int64(ldb),
+                let (pa, pb) = at(UnsafePointer(a16.data), UnsafePointer(b16.data), r0, c0)
+                let status = vmae_gemm_bf16(ta, tb, Int64(r1 - r0), Int64(c1 - c0), Int64(k), alpha, pa, Int64(lda), pb, Int64(ldb),
                                             beta, c + r0 * n + c0, Int64(n))
                 precondition(status == 0, "oneDNN gemm_bf16bf16f32 failed with status \(status) on \(m)x\(n)x\(k)")
             }
