@@ -63,6 +63,17 @@ final class BF16Tests: XCTestCase {
         XCTAssertNil(CPUFeatures.bf16Instructions([]))
     }
 
+    /// Σ_p |op(A)_ip · op(B)_pj| in double: the scale of element (i, j)'s rounding error.
+    static func absProductSum(_ a: Tensor, _ b: Tensor, _ i: Int, _ j: Int, ta: Bool, tb: Bool, m: Int, n: Int, k: Int) -> Double {
+        var sum = 0.0
+        for p in 0..<k {
+            let av = ta ? a.data[p * m + i] : a.data[i * k + p]
+            let bv = tb ? b.data[j * k + p] : b.data[p * n + j]
+            sum += abs(Double(av) * Double(bv))
+        }
+        return sum
+    }
+
     /// bf16 GEMM vs the fp32 product, per element within the bound of rounding both operands:
     /// |Δc| ≤ (2u + u² + K·2⁻²³) · Σ_p |a_ip|·|b_pj| with u = 2⁻⁸, for every transpose form and beta.
     func testBF16GemmWithinTheBF16Bound() throws {
@@ -85,12 +96,7 @@ final class BF16Tests: XCTestCase {
                     BLAS.naiveGemm(transA: ta, transB: tb, m: m, n: n, k: k, alpha: 0.5, a.data, b.data, beta: beta, ref.data)
                     var worstRatio = 0.0, anyDifference = false
                     for i in 0..<m { for j in 0..<n {
-                        var absSum = 0.0
-                        for p in 0..<k {
-                            let av = ta ? a.data[p * m + i] : a.data[i * k + p]
-                            let bv = tb ? b.data[j * k + p] : b.data[p * n + j]
-                            absSum += abs(Double(av) * Double(bv))
-                        }
+                        let absSum = Self.absProductSum(a, b, i, j, ta: ta, tb: tb, m: m, n: n, k: k)
                         let bound = 0.5 * (2 * u + u * u + Double(k) * 0x1p-23) * absSum + 1e-6 * abs(Double(ref.data[i * n + j]))
                         let err = abs(Double(c.data[i * n + j]) - Double(ref.data[i * n + j]))
                         worstRatio = max(worstRatio, err / bound)
@@ -132,12 +138,7 @@ final class BF16Tests: XCTestCase {
                     BLAS.naiveGemm(transA: ta, transB: tb, m: m, n: n, k: k, alpha: 1.5, ra.data, rb.data, beta: beta, ref.data)
                     var worst = 0.0
                     for i in 0..<m { for j in 0..<n {
-                        var absSum = 0.0
-                        for p in 0..<k {
-                            let av = ta ? ra.data[p * m + i] : ra.data[i * k + p]
-                            let bv = tb ? rb.data[j * k + p] : rb.data[p * n + j]
-                            absSum += abs(Double(av) * Double(bv))
-                        }
+                        let absSum = Self.absProductSum(ra, rb, i, j, ta: ta, tb: tb, m: m, n: n, k: k)
                         let bound = Double(k + 2) * 0x1p-24 * 1.5 * absSum + 0x1p-23 * (abs(Double(ref.data[i * n + j])) + 1e-30)
                         worst = max(worst, abs(Double(c.data[i * n + j]) - Double(ref.data[i * n + j])) / bound)
                     } }
