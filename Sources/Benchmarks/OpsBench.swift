@@ -47,8 +47,12 @@ public enum OpsBench {
     /// CPU has bf16 instructions; empty otherwise.
     public static func bf16GemmRows(reps: Int) -> [Row] {
         guard CPUFeatures.bf16Instructions(CPUFeatures.flags) != nil else { return [] }
-        return timedGemms(reps: reps, label: "gemm bf16") { m, n, k, a, b, c in BLAS.gemmBF16(transB: true, m: m, n: n, k: k, a, b, c, kernel: .vmae) }
-            + timedGemms(reps: reps, label: "gemm bf16 onednn") { m, n, k, a, b, c in BLAS.gemmBF16(transB: true, m: m, n: n, k: k, a, b, c, kernel: .onednn) }
+        return timedBF16Gemms(reps: reps, kernel: .vmae, label: "gemm bf16")
+            + timedBF16Gemms(reps: reps, kernel: .onednn, label: "gemm bf16 onednn")
+    }
+
+    private static func timedBF16Gemms(reps: Int, kernel: BF16Kernel, label: String) -> [Row] {
+        timedGemms(reps: reps, label: label) { m, n, k, a, b, c in BLAS.gemmBF16(transB: true, m: m, n: n, k: k, a, b, c, kernel: kernel) }
     }
 
     /// Times `gemm` (C[m, n] = A[m, k] · B[n, k]ᵀ) at each of `gemmShapes` on uniform random operands.
@@ -68,10 +72,10 @@ public enum OpsBench {
     }
 
     /// The GEMM peak: the best rate of `gemmRows` (what the profile compares a step against), or
-    /// with `.bf16` of the bf16 GEMM (vmae's kernel) at the same shapes, as a bf16 step runs.
+    /// with `.bf16` of the bf16 GEMM (`BLAS.bf16Kernel`) at the same shapes, as a bf16 step runs.
     public static func gemmPeak(reps: Int = 5, precision: Precision = .fp32) -> Double {
         let rows = precision == .bf16
-            ? timedGemms(reps: reps, label: "gemm bf16") { m, n, k, a, b, c in BLAS.gemmBF16(transB: true, m: m, n: n, k: k, a, b, c) }
+            ? timedBF16Gemms(reps: reps, kernel: BLAS.bf16Kernel, label: "gemm bf16")
             : gemmRows(reps: reps)
         return rows.map(\.rate).max() ?? 0
     }

@@ -131,11 +131,8 @@ extension BLAS {
 
     /// The bf16 GEMM kernel of this process: `VMAE_BF16_GEMM` (`vmae` or `onednn`), or when unset
     /// `vmae` on a CPU with avx512_bf16 (vdpbf16ps) and `onednn` on one with AMX tiles only.
-    nonisolated(unsafe) public static var bf16Kernel: BF16Kernel = {
-        let env = ProcessInfo.processInfo.environment["VMAE_BF16_GEMM"] ?? ""
-        if !env.isEmpty, let k = BF16Kernel.fromEnvironment().0 { return k }
-        return BF16Kernel.default(flags: CPUFeatures.flags)
-    }()
+    nonisolated(unsafe) public static var bf16Kernel: BF16Kernel =
+        BF16Kernel.fromEnvironment().0 ?? BF16Kernel.default(flags: CPUFeatures.flags)
 
     /// C[M,N] = alpha · op(A) · op(B) + beta · C with A and B rounded to bf16 and fp32 accumulation.
     /// Packed row-major A ([M,K], or [K,M] when transA) and B ([K,N], or [N,K] when transB). Split
@@ -151,23 +148,20 @@ extension BLAS {
         func at<T>(_ pa: UnsafePointer<T>, _ pb: UnsafePointer<T>, _ r0: Int, _ c0: Int) -> (UnsafePointer<T>, UnsafePointer<T>) {
             (transA ? pa + r0 : pa + r0 * lda, transB ? pb + c0 * ldb : pb + c0)
         }
-        let ta: Int32 = transA ? 1 : 0, tb: Int32 = transB ? 1 : 0
         let part: (Int, Int, Int, Int) -> Void
         var keep: (BF16Buffer, BF16Buffer)? = nil
         switch kernel ?? bf16Kernel {
         case .vmae:  // rounds while it packs: no separate conversion pass
             part = { r0, r1, c0, c1 in
                 let (pa, pb) = at(a, b, r0, c0)
-                let status = vmae_bf16_gemm(ta, tb, Int64(r1 - r0), Int64(c1 - c0), Int64(k), alpha, pa, Int64(lda), pb, Int64(ldb),
-                                            beta, c + r0 * n + c0, Int64(n))
-                precondition(status == 0, "vmae_bf16_gemm could not allocate its packing buffers")
+                vmaeBF16(transA, transB, r1 - r0, c1 - c0, k, alpha, pa, lda, pb, ldb, beta, c + r0 * n + c0, n)
             }
         case .onednn:
             let a16 = BF16Buffer(converting: a, count: m * k), b16 = BF16Buffer(converting: b, count: k * n)
             keep = (a16, b16)
             part = { r0, r1, c0, c1 in
                 let (pa, pb) = at(UnsafePointer(a16.data), UnsafePointer(b16.data), r0, c0)
-                let status = vmae_gemm_bf16(ta, tb, Int64(r1 - r0), Int64(c1 - c0), Int64(k), alpha, pa, Int64(lda), pb, Int64(ldb),
+                let status = vmae_gemm_bf16(transA ? 1 : 0, transB ? 1 : 0, Int64(r1 - r0), Int64(c1 - c0), Int64(k), alpha, pa, Int64(lda), pb, Int64(ldb),
                                             beta, c + r0 * n + c0, Int64(n))
                 precondition(status == 0, "oneDNN gemm_bf16bf16f32 failed with status \(status) on \(m)x\(n)x\(k)")
             }
@@ -213,6 +207,14 @@ extension BLAS {
             return
         }
         if Profiler.isOn { Profiler.addFlops(m, n, k) }
+        vmaeBF16(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+    }
+
+    /// vmae's bf16 kernel on the calling thread (Sources/CKernels/bf16_gemm.c), general strides.
+    @inline(__always)
+    static func vmaeBF16(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
+                         _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
+                         _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
         let status = vmae_bf16_gemm(transA ? 1 : 0, transB ? 1 : 0, Int64(m), Int64(n), Int64(k), alpha,
                                     a, Int64(lda), b, Int64(ldb), beta, c, Int64(ldc))
         precondition(status == 0, "vmae_bf16_gemm could not allocate its packing buffers")
@@ -233,10 +235,10 @@ public enum BF16Kernel: String, CaseIterable, Sendable {
         flags.contains("avx512_bf16") ? .vmae : .onednn
     }
 
-    /// `VMAE_BF16_GEMM` from the environment (vmae when unset), or nil with the reason.
-    public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment)
-        -> (BF16Kernel?, String?) {
-        guard let v = env["VMAE_BF16_GEMM"], !v.isEmpty else { return (.vmae, nil) }
+    /// `VMAE_BF16_GEMM` from the environment (when unset, `default(flags:)`), or nil with the reason.
+    public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment,
+                                       flags: Set<String> = CPUFeatures.flags) -> (BF16Kernel?, String?) {
+        guard let v = env["VMAE_BF16_GEMM"], !v.isEmpty else { return (Self.default(flags: flags), nil) }
         if let k = BF16Kernel(rawValue: v.lowercased()) { return (k, nil) }
         return (nil, "VMAE_BF16_GEMM=\(v) is not a bf16 GEMM kernel (use vmae or onednn)")
     }

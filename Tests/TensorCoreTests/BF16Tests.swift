@@ -160,7 +160,8 @@ final class BF16Tests: XCTestCase {
     }
 
     func testBF16KernelFromTheEnvironment() {
-        XCTAssertEqual(BF16Kernel.fromEnvironment([:]).0, .vmae)
+        XCTAssertEqual(BF16Kernel.fromEnvironment([:], flags: ["avx512f", "avx512_bf16"]).0, .vmae)
+        XCTAssertEqual(BF16Kernel.fromEnvironment([:], flags: ["amx_bf16", "amx_tile"]).0, .onednn)
         XCTAssertEqual(BF16Kernel.fromEnvironment(["VMAE_BF16_GEMM": "oneDNN"]).0, .onednn)
         XCTAssertNil(BF16Kernel.fromEnvironment(["VMAE_BF16_GEMM": "mkl"]).0)
         XCTAssertNotNil(BF16Kernel.fromEnvironment(["VMAE_BF16_GEMM": "mkl"]).1)
